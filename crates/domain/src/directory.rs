@@ -1,0 +1,214 @@
+//! The directory: regions, the units that answer complaints, and complaint categories.
+//!
+//! It is data an administrator edits (seeded from `data/ntb-directory.toml`), never code:
+//! NTB reorganises its agencies, and regencies join with their own units.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::region::RegionCode;
+
+/// The seed shipped with NTB Care.
+pub const SEED_TOML: &str = include_str!("../../../data/ntb-directory.toml");
+
+/// A unit's id: lowercase letters, digits and dashes (`dikes`, `pemkot-mataram`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UnitId(String);
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("unit id `{0}` must be 1-64 lowercase letters, digits or dashes")]
+pub struct UnitIdError(String);
+
+impl UnitId {
+    pub fn parse(s: &str) -> Result<UnitId, UnitIdError> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(UnitId(s.to_string()))
+        } else {
+            Err(UnitIdError(s.chars().take(64).collect()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UnitId {
+    type Error = UnitIdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        UnitId::parse(&s)
+    }
+}
+
+impl From<UnitId> for String {
+    fn from(u: UnitId) -> String {
+        u.0
+    }
+}
+
+impl std::fmt::Display for UnitId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegionKind {
+    Province,
+    Regency,
+    City,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+    pub kind: RegionKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnitKind {
+    /// The provincial government itself (its coordinator's desk).
+    Province,
+    /// A provincial agency (OPD).
+    ProvincialAgency,
+    /// A regency government, with its own coordinator.
+    Regency,
+    /// A city government, with its own coordinator.
+    City,
+    /// An agency of a regency or city.
+    RegencyAgency,
+    /// A regional utility or enterprise (BUMD), e.g. PTAM Giri Menang.
+    Utility,
+    /// A national (vertical) agency, reachable only through SP4N-LAPOR!.
+    Vertical,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub name: String,
+    pub kind: UnitKind,
+    pub region: RegionCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<UnitId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+}
+
+/// Regions, units and categories, as one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    #[serde(rename = "region")]
+    pub regions: Vec<Region>,
+    #[serde(rename = "unit")]
+    pub units: Vec<Unit>,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Error)]
+pub enum DirectoryError {
+    #[error("directory is not valid TOML: {0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("directory is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl Directory {
+    /// The directory shipped with NTB Care.
+    pub fn seed() -> Directory {
+        Directory::from_toml(SEED_TOML).expect("the shipped directory is valid")
+    }
+
+    /// Parse and check a directory: ids unique, parents and regions known.
+    pub fn from_toml(text: &str) -> Result<Directory, DirectoryError> {
+        let dir: Directory = toml::from_str(text)?;
+        let mut seen = std::collections::HashSet::new();
+        for unit in &dir.units {
+            if !seen.insert(&unit.id) {
+                return Err(DirectoryError::Inconsistent(format!("unit `{}` appears twice", unit.id)));
+            }
+            if dir.region(&unit.region).is_none() {
+                return Err(DirectoryError::Inconsistent(format!(
+                    "unit `{}` is in unknown region `{}`",
+                    unit.id, unit.region
+                )));
+            }
+        }
+        for unit in &dir.units {
+            if let Some(parent) = &unit.parent {
+                if dir.unit(parent).is_none() {
+                    return Err(DirectoryError::Inconsistent(format!(
+                        "unit `{}` has unknown parent `{parent}`",
+                        unit.id
+                    )));
+                }
+            }
+        }
+        Ok(dir)
+    }
+
+    /// The province or regency/city a code belongs to, if NTB Care serves it. District and
+    /// village codes resolve to their regency/city.
+    pub fn region(&self, code: &RegionCode) -> Option<&Region> {
+        let regency = code.regency();
+        self.regions.iter().find(|r| r.code == regency)
+    }
+
+    pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
+        self.units.iter().find(|u| &u.id == id)
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_has_the_province_and_its_ten_regencies_and_cities() {
+        let dir = Directory::seed();
+        assert_eq!(dir.regions.len(), 11);
+        for code in ["52", "52.01", "52.08", "52.71", "52.72"] {
+            assert!(dir.region(&RegionCode::parse(code).unwrap()).is_some(), "{code}");
+        }
+        assert!(dir.region(&RegionCode::parse("52.09").unwrap()).is_none());
+        assert!(dir.region(&RegionCode::parse("51.71").unwrap()).is_none());
+        assert!(dir.region(&RegionCode::parse("52.71.01").unwrap()).is_some());
+    }
+
+    #[test]
+    fn rejects_a_unit_with_an_unknown_parent() {
+        let text = r#"
+            [[region]]
+            code = "52"
+            name = "NTB"
+            kind = "province"
+            [[unit]]
+            id = "a"
+            name = "A"
+            kind = "provincial-agency"
+            region = "52"
+            parent = "nobody"
+            [[category]]
+            code = "lainnya"
+            name = "Lainnya"
+        "#;
+        let err = Directory::from_toml(text).unwrap_err();
+        assert!(err.to_string().contains("unknown parent `nobody`"), "{err}");
+    }
+}

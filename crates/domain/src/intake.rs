@@ -1,0 +1,306 @@
+//! Receiving a complaint: from a checked submission and routing's decision to the records
+//! that are saved, and the order they are saved in.
+//!
+//! Save order is what makes a crash harmless: identity and outbox first (an orphan there is
+//! never acknowledged and names no complaint anyone can see), then the complaint record with
+//! its LAPOR! queue marker in one batch (the commit point: once it is there, the complaint
+//! exists), then the tallies, which a rebuild from the records can always repair.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::Timestamp;
+use crate::complaint::{Channel, Complaint, Privacy, Reporter, Submission};
+use crate::keys;
+use crate::language::Language;
+use crate::lifecycle::{Action, Actor, CaseStatus, Event};
+use crate::routing::Decision;
+use crate::store::{KeyValue, StoreError};
+use crate::summary::tallies_for_received;
+use crate::ticket::{Ticket, TicketError};
+
+/// A complaint just received, with what must be kept apart from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Received {
+    pub complaint: Complaint,
+    /// The reporter's identity and contact, for the identity store only.
+    pub reporter: Option<Reporter>,
+    /// The acknowledgement to queue, if the reporter can be reached.
+    pub acknowledgement: Option<Acknowledgement>,
+}
+
+/// The message telling the reporter their ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// Derived from (event, recipient, channel): queuing it twice writes the same key.
+    pub id: String,
+    pub ticket: Ticket,
+    pub channel: Channel,
+    pub recipient: String,
+    pub template: String,
+    pub language: Language,
+    pub fields: Vec<(String, String)>,
+    pub queued_at: Timestamp,
+}
+
+/// The template of the acknowledgement.
+pub const ACKNOWLEDGEMENT_TEMPLATE: &str = "complaint-received";
+
+/// Everything about a new complaint except what the store assigns.
+pub struct Arrival<'a> {
+    pub submission: Submission,
+    pub channel: Channel,
+    pub ticket: Ticket,
+    pub decision: Decision,
+    pub tracking_secret: &'a str,
+    pub tracking_url: &'a str,
+    pub now: Timestamp,
+}
+
+pub fn receive(arrival: Arrival<'_>) -> Received {
+    let Arrival { submission, channel, ticket, decision, tracking_secret, tracking_url, now } = arrival;
+    let category = submission.category.or(decision.suggested_category);
+    let reporter = (!submission.reporter.is_empty()).then_some(submission.reporter);
+    let reporter_name = match submission.privacy {
+        Privacy::Public => reporter.as_ref().and_then(|r| r.name.clone()),
+        Privacy::Anonymous | Privacy::Confidential => None,
+    };
+    let reply = reporter.as_ref().and_then(|r| reply_address(r, channel));
+    let complaint = Complaint {
+        ticket: ticket.clone(),
+        channel,
+        privacy: submission.privacy,
+        title: submission.title,
+        description: submission.description,
+        category,
+        location: submission.location,
+        status: CaseStatus::Received,
+        unit: decision.unit,
+        routing_rule: decision.rule_id,
+        received_at: now,
+        updated_at: now,
+        language: submission.language,
+        reporter_name,
+        reachable: reply.is_some(),
+        tracking_secret_sha256: tracking_secret_sha256(tracking_secret),
+        history: vec![Event {
+            at: now,
+            actor: Actor::Complainant,
+            action: Action::Receive,
+            from: None,
+            to: CaseStatus::Received,
+            public_note: None,
+            internal_note: None,
+        }],
+    };
+    let acknowledgement = reply.map(|(reply_channel, recipient)| Acknowledgement {
+        id: message_id("ack", &ticket, reply_channel, &recipient),
+        ticket: ticket.clone(),
+        channel: reply_channel,
+        recipient,
+        template: ACKNOWLEDGEMENT_TEMPLATE.into(),
+        language: complaint.language,
+        fields: vec![
+            ("ticket".into(), ticket.to_string()),
+            ("tracking_url".into(), tracking_url.to_string()),
+            ("status".into(), complaint.status.label().get(complaint.language).to_string()),
+        ],
+        queued_at: now,
+    });
+    Received { complaint, reporter, acknowledgement }
+}
+
+/// Where to answer a reporter: on their own channel when it can carry a reply, else SMS,
+/// else e-mail.
+pub fn reply_address(reporter: &Reporter, channel: Channel) -> Option<(Channel, String)> {
+    let own = match channel {
+        Channel::Whatsapp | Channel::Facebook | Channel::Instagram => {
+            reporter.handle.clone().map(|h| (channel, h))
+        }
+        Channel::Sms => reporter.phone.as_ref().map(|p| (Channel::Sms, p.as_str().to_string())),
+        Channel::Email => reporter.email.as_ref().map(|e| (Channel::Email, e.as_str().to_string())),
+        _ => None,
+    };
+    own.or_else(|| reporter.phone.as_ref().map(|p| (Channel::Sms, p.as_str().to_string())))
+        .or_else(|| reporter.email.as_ref().map(|e| (Channel::Email, e.as_str().to_string())))
+}
+
+/// A stable id for one message: the same event to the same recipient on the same channel.
+pub fn message_id(event: &str, ticket: &Ticket, channel: Channel, recipient: &str) -> String {
+    let digest = Sha256::digest(format!("{event}\n{ticket}\n{}\n{recipient}", channel.code()).as_bytes());
+    hex(&digest[..16])
+}
+
+pub fn tracking_secret_sha256(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Whether a presented tracking secret is the complaint's, compared in constant time.
+pub fn tracking_secret_matches(complaint: &Complaint, presented: &str) -> bool {
+    let a = tracking_secret_sha256(presented);
+    let b = &complaint.tracking_secret_sha256;
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+}
+
+/// Number the next complaint of the WITA year of `now`.
+pub fn allocate_ticket(store: &impl KeyValue, now: Timestamp) -> Result<Ticket, IntakeError> {
+    let year = now.wita().year;
+    let sequence = store.increment(&keys::ticket_sequence(year), 1)?;
+    Ok(Ticket::number(year, sequence as u64)?)
+}
+
+/// Save a received complaint (see the module doc for the order and why).
+pub fn save(
+    store: &impl KeyValue,
+    identity: &impl KeyValue,
+    received: &Received,
+    encode_outbox: impl Fn(&Acknowledgement) -> Vec<u8>,
+) -> Result<(), StoreError> {
+    let complaint = &received.complaint;
+    let mut private = Vec::new();
+    if let Some(reporter) = &received.reporter {
+        private.push((
+            keys::reporter(&complaint.ticket),
+            serde_json::to_vec(reporter).expect("reporter encodes"),
+        ));
+    }
+    if let Some(ack) = &received.acknowledgement {
+        private.push((keys::outbox(&ack.id), encode_outbox(ack)));
+    }
+    if !private.is_empty() {
+        identity.set_many(&private)?;
+    }
+    let marker = serde_json::json!({ "queued_at": complaint.received_at }).to_string().into_bytes();
+    store.set_many(&[
+        (keys::complaint(&complaint.ticket), serde_json::to_vec(complaint).expect("complaint encodes")),
+        (keys::lapor_pending(&complaint.ticket), marker),
+    ])?;
+    for tally in tallies_for_received(complaint) {
+        store.increment(&tally, 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Directory;
+    use crate::routing::{RoutingInput, RoutingRules};
+    use crate::store::{get_json, MemoryStore};
+    use crate::summary::{summary_keys, Summary};
+
+    fn arrive(json: &str, seq: u64) -> Received {
+        let dir = Directory::seed();
+        let submission = Submission::from_json(json.as_bytes(), &dir).unwrap();
+        let decision = RoutingRules::seed(&dir).decide(&RoutingInput {
+            category: submission.category.as_deref(),
+            region: &submission.location.region_code,
+            description: &submission.description,
+        });
+        receive(Arrival {
+            submission,
+            channel: Channel::Web,
+            ticket: Ticket::number(2026, seq).unwrap(),
+            decision,
+            tracking_secret: "s3cret",
+            tracking_url: "http://127.0.0.1:3000/api/v1/complaints/x",
+            now: Timestamp::from_wita(2026, 11, 30, 9, 0),
+        })
+    }
+
+    const CONFIDENTIAL: &str = r#"{"description": "Pungutan liar di kantor desa oleh oknum", "region_code": "52.03",
+        "category": "kependudukan", "privacy": "confidential",
+        "reporter": {"name": "Lalu Canary", "phone": "081299990000", "email": "canary@example.org"}}"#;
+
+    #[test]
+    fn confidential_reporter_stays_out_of_the_shared_record() {
+        let r = arrive(CONFIDENTIAL, 7);
+        let shared = serde_json::to_string(&r.complaint).unwrap();
+        for canary in ["Canary", "canary@example.org", "6281299990000"] {
+            assert!(!shared.contains(canary), "{canary} leaked into {shared}");
+        }
+        assert!(r.complaint.reachable);
+        assert_eq!(r.reporter.unwrap().name.as_deref(), Some("Lalu Canary"));
+        let view = r.complaint.public_view(&Directory::seed(), Language::Id);
+        assert_eq!(view.description, None);
+        assert_eq!(view.status, "received");
+    }
+
+    #[test]
+    fn public_reporter_name_is_shown_but_contact_is_not() {
+        let r = arrive(
+            r#"{"description": "Jalan berlubang di depan SDN 3", "region_code": "52.71", "privacy": "public",
+                "reporter": {"name": "Baiq Nurul", "phone": "081234567890"}}"#,
+            1,
+        );
+        assert_eq!(r.complaint.reporter_name.as_deref(), Some("Baiq Nurul"));
+        assert!(!serde_json::to_string(&r.complaint).unwrap().contains("81234567890"));
+    }
+
+    #[test]
+    fn acknowledgement_goes_by_sms_for_a_web_complaint_with_a_phone() {
+        let r = arrive(CONFIDENTIAL, 7);
+        let ack = r.acknowledgement.unwrap();
+        assert_eq!(ack.channel, Channel::Sms);
+        assert_eq!(ack.recipient, "+6281299990000");
+        assert_eq!(ack.id, message_id("ack", &r.complaint.ticket, Channel::Sms, "+6281299990000"));
+        assert!(ack.fields.iter().any(|(k, v)| k == "ticket" && v == r.complaint.ticket.as_str()));
+    }
+
+    #[test]
+    fn no_contact_means_no_acknowledgement() {
+        let r = arrive(r#"{"description": "Lampu jalan mati sebulan", "region_code": "52.01"}"#, 2);
+        assert!(r.acknowledgement.is_none() && r.reporter.is_none() && !r.complaint.reachable);
+    }
+
+    #[test]
+    fn saving_writes_record_identity_outbox_queue_and_tallies() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let r = arrive(CONFIDENTIAL, 7);
+        save(&store, &identity, &r, |a| serde_json::to_vec(a).unwrap()).unwrap();
+        let t = &r.complaint.ticket;
+        let saved: Complaint = get_json(&store, &keys::complaint(t)).unwrap().unwrap();
+        assert_eq!(saved, r.complaint);
+        assert!(store.exists(&keys::lapor_pending(t)).unwrap());
+        assert!(identity.exists(&keys::reporter(t)).unwrap());
+        assert!(!store.exists(&keys::reporter(t)).unwrap(), "identity must not reach the shared store");
+        let dir = Directory::seed();
+        let values = store.get_many(&summary_keys(&dir)).unwrap();
+        let summary = Summary::from_counters(&dir, &values).unwrap();
+        assert_eq!(summary.total, 1);
+        assert_eq!(summary.by_status["received"], 1);
+        assert_eq!(summary.by_unit[0].unit, "pemkab-lombok-timur");
+    }
+
+    #[test]
+    fn tickets_are_allocated_from_the_wita_year_counter() {
+        let store = MemoryStore::new();
+        // 23:30 UTC on 31 Dec 2026 is already 2027 in Mataram.
+        let new_year = Timestamp::from_wita(2027, 1, 1, 7, 30);
+        let a = allocate_ticket(&store, new_year).unwrap();
+        let b = allocate_ticket(&store, new_year).unwrap();
+        assert!(a.as_str().starts_with("NTB-27-"));
+        assert_ne!(a, b);
+        assert_eq!((a.sequence(), b.sequence()), (1, 2));
+    }
+
+    #[test]
+    fn tracking_secret_is_checked_against_its_hash() {
+        let r = arrive(CONFIDENTIAL, 7);
+        assert!(tracking_secret_matches(&r.complaint, "s3cret"));
+        assert!(!tracking_secret_matches(&r.complaint, "s3cre"));
+        assert!(!serde_json::to_string(&r.complaint).unwrap().contains("s3cret"));
+    }
+}

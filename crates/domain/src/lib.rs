@@ -1,0 +1,24 @@
+//! NTB Care's domain, in plain Rust.
+//!
+//! This crate owns every decision about complaints: what a valid submission is, how tickets
+//! are numbered, which lifecycle transitions are allowed, which unit is responsible, what is
+//! stored under which key and what each reader may see. It must never import spin-sdk,
+//! wasmtime or anything else that knows where it runs: components are thin adapters that
+//! translate HTTP and store calls into calls of this crate, so everything here is tested
+//! natively in seconds.
+//!
+//! Platform needs are small traits ([`store::KeyValue`], [`clock`]) implemented once for Spin
+//! in `ntbcare-platform`, and in memory behind the `test-util` feature.
+
+pub mod clock;
+pub mod complaint;
+pub mod directory;
+pub mod intake;
+pub mod keys;
+pub mod language;
+pub mod lifecycle;
+pub mod region;
+pub mod routing;
+pub mod store;
+pub mod summary;
+pub mod ticket;

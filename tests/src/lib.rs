@@ -1,0 +1,253 @@
+//! Test harness for NTB Care's end-to-end tests.
+//!
+//! A [`TestApp`] is the local Spin-compatible host (`ntbcare-host`, built in release by
+//! `scripts/build`) serving a manifest on an ephemeral loopback port with a fresh state
+//! directory. Tests talk to it over real HTTP, exactly as a citizen's phone or an officer's
+//! browser would. Nothing here knows about the components' internals.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// The repository root (the parent of this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests crate lives in the repository").to_path_buf()
+}
+
+/// The host binary built by `scripts/build` (override with `NTBCARE_HOST_BIN`).
+pub fn host_binary() -> PathBuf {
+    std::env::var_os("NTBCARE_HOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/release/ntbcare-host"))
+}
+
+/// How to start a [`TestApp`].
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    pub manifest: PathBuf,
+    pub runtime_config: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+    pub extra_args: Vec<String>,
+}
+
+impl AppConfig {
+    /// The NTB Care application as shipped: `spin.toml` with `runtime-config.toml`.
+    pub fn ntbcare() -> Self {
+        let root = repo_root();
+        AppConfig {
+            manifest: root.join("spin.toml"),
+            runtime_config: Some(root.join("runtime-config.toml")),
+            env: vec![
+                ("SPIN_VARIABLE_ADMIN_TOKEN".into(), TEST_ADMIN_TOKEN.into()),
+                ("SPIN_VARIABLE_INTERNAL_TOKEN".into(), "test-internal-token".into()),
+            ],
+            extra_args: vec![],
+        }
+    }
+
+    /// Any other manifest (conformance guests), without runtime config.
+    pub fn manifest(path: impl Into<PathBuf>) -> Self {
+        AppConfig { manifest: path.into(), runtime_config: None, env: vec![], extra_args: vec![] }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// The administrator token the harness gives the app.
+pub const TEST_ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A running host over a state directory that outlives restarts of the host.
+pub struct TestApp {
+    pub base_url: String,
+    pub config: AppConfig,
+    state: tempfile::TempDir,
+    child: Option<Child>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestApp {
+    /// Start the shipped NTB Care application with fresh state.
+    pub fn spawn() -> Result<Self> {
+        Self::spawn_with(AppConfig::ntbcare())
+    }
+
+    pub fn spawn_with(config: AppConfig) -> Result<Self> {
+        let state = tempfile::tempdir()?;
+        let mut app =
+            TestApp { base_url: String::new(), config, state, child: None, log: Default::default() };
+        app.start()?;
+        Ok(app)
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// Lines the host printed so far (stdout and stderr).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn start(&mut self) -> Result<()> {
+        let bin = host_binary();
+        if !bin.exists() {
+            bail!("{} is missing: run scripts/build first", bin.display());
+        }
+        let mut cmd = Command::new(&bin);
+        cmd.arg("up")
+            .arg("--from")
+            .arg(&self.config.manifest)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--state-dir")
+            .arg(self.state.path());
+        if let Some(rc) = &self.config.runtime_config {
+            cmd.arg("--runtime-config-file").arg(rc);
+        }
+        cmd.args(&self.config.extra_args);
+        for (k, v) in &self.config.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
+        let (tx, rx) = mpsc::channel::<String>();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            let log = self.log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if std::env::var_os("NTBCARE_TEST_LOG").is_some() {
+                        eprintln!("[host] {line}");
+                    }
+                    log.lock().unwrap().push(line.clone());
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        // The host prints `Serving http://ADDR` once it listens, as `spin up` does.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.trim().strip_prefix("Serving ") {
+                        self.base_url = url.trim().trim_end_matches('/').to_string();
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("host did not start; log:\n{}", self.log().join("\n"));
+                }
+            }
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Stop the host (SIGKILL: nothing acknowledged may depend on a clean shutdown).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stop the host and start it again over the same state directory.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        self.start()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build()
+    }
+
+    pub fn get(&self, path: &str) -> Result<Reply> {
+        Reply::from(Self::agent().get(&self.url(path)).call())
+    }
+
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<Reply> {
+        let mut req = Self::agent().get(&self.url(path));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        Reply::from(req.call())
+    }
+
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<Reply> {
+        self.post_raw(path, "application/json", body.to_string().as_bytes(), &[])
+    }
+
+    pub fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<Reply> {
+        let mut req = Self::agent().post(&self.url(path)).set("content-type", content_type);
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        Reply::from(req.send_bytes(body))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn from(result: Result<ureq::Response, ureq::Error>) -> Result<Self> {
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(anyhow!("transport error: {e}")),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = resp.header(&n).unwrap_or_default().to_string();
+                (n, v)
+            })
+            .collect();
+        let body = resp.into_string()?;
+        Ok(Reply { status, headers, body })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_str(&self.body)
+            .with_context(|| format!("status {} body is not JSON: {}", self.status, self.body))
+    }
+}

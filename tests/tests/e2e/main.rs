@@ -1,0 +1,5 @@
+//! One integration-test binary: every end-to-end test runs the built components on the
+//! local host (see `ntbcare_tests::TestApp`).
+
+mod manifest;
+mod walking_skeleton;
