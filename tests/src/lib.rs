@@ -29,18 +29,21 @@ pub fn host_binary() -> PathBuf {
 #[derive(Clone, Debug)]
 pub struct AppConfig {
     pub manifest: PathBuf,
-    pub runtime_config: Option<PathBuf>,
+    /// Runtime config (Spin's format), written into the test's state directory so that
+    /// relative store paths, which Spin resolves against the file's directory, stay there.
+    pub runtime_config: Option<String>,
     pub env: Vec<(String, String)>,
     pub extra_args: Vec<String>,
 }
 
 impl AppConfig {
-    /// The NTB Care application as shipped: `spin.toml` with `runtime-config.toml`.
+    /// The NTB Care application as shipped: `spin.toml`, with the stores of
+    /// `runtime-config.toml` kept in the test's own state directory.
     pub fn ntbcare() -> Self {
         let root = repo_root();
         AppConfig {
             manifest: root.join("spin.toml"),
-            runtime_config: Some(root.join("runtime-config.toml")),
+            runtime_config: Some(NTBCARE_TEST_RUNTIME_CONFIG.to_string()),
             env: vec![
                 ("SPIN_VARIABLE_ADMIN_TOKEN".into(), TEST_ADMIN_TOKEN.into()),
                 ("SPIN_VARIABLE_INTERNAL_TOKEN".into(), "test-internal-token".into()),
@@ -59,6 +62,13 @@ impl AppConfig {
         self
     }
 }
+
+/// The shipped runtime config's stores, with paths inside the test's state directory.
+pub const NTBCARE_TEST_RUNTIME_CONFIG: &str = r#"
+[key_value_store.identity]
+type = "spin"
+path = "identity.db"
+"#;
 
 /// The administrator token the harness gives the app.
 pub const TEST_ADMIN_TOKEN: &str = "test-admin-token";
@@ -108,8 +118,10 @@ impl TestApp {
             .arg("127.0.0.1:0")
             .arg("--state-dir")
             .arg(self.state.path());
-        if let Some(rc) = &self.config.runtime_config {
-            cmd.arg("--runtime-config-file").arg(rc);
+        if let Some(text) = &self.config.runtime_config {
+            let file = self.state.path().join("runtime-config.toml");
+            std::fs::write(&file, text)?;
+            cmd.arg("--runtime-config-file").arg(file);
         }
         cmd.args(&self.config.extra_args);
         for (k, v) in &self.config.env {

@@ -71,3 +71,23 @@ fn outbound_hosts_are_only_where_a_component_calls_out() {
         assert_eq!(hosts, expected, "{id}");
     }
 }
+
+#[test]
+fn shipped_runtime_config_keeps_identity_apart_and_default_in_the_state_dir() {
+    let text = std::fs::read_to_string(repo_root().join("runtime-config.toml")).unwrap();
+    let rc: toml::Value = toml::from_str(&text).unwrap();
+    let stores = rc["key_value_store"].as_table().unwrap();
+    // Declaring `default` with `type = "spin"` and no path would make Spin keep it in memory.
+    assert!(!stores.contains_key("default"), "leave `default` to Spin's state dir");
+    assert_eq!(stores["identity"]["type"].as_str(), Some("spin"));
+    assert_eq!(stores["identity"]["path"].as_str(), Some(".spin/identity.db"));
+    assert_eq!(
+        toml::from_str::<toml::Value>(ntbcare_tests::NTBCARE_TEST_RUNTIME_CONFIG).unwrap()["key_value_store"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        stores.keys().collect::<Vec<_>>(),
+        "the tests must run with the stores the app ships with"
+    );
+}

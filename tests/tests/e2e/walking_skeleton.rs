@@ -174,7 +174,10 @@ fn tracking_answers_malformed_and_unknown_tickets_clearly() {
     // Well-formed, never issued.
     let never = Ticket::number(2026, 999_999).unwrap();
     assert_error(&app.get(&format!("/api/v1/complaints/{never}")).unwrap(), 404, "not-found");
-    assert_error(&app.get("/api/v1/nowhere").unwrap(), 404, "not-found");
+    // Inside a component's routes, unknown paths are JSON 404s; outside every route the
+    // host answers 404 as Spin does.
+    assert_error(&app.get("/api/v1/reports/nowhere").unwrap(), 404, "not-found");
+    assert_eq!(app.get("/nowhere").unwrap().status, 404);
     assert_error(&app.post_json("/api/v1/reports/summary", &json!({})).unwrap(), 405, "method-not-allowed");
 }
 
