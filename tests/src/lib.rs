@@ -47,6 +47,7 @@ impl AppConfig {
             env: vec![
                 ("SPIN_VARIABLE_ADMIN_TOKEN".into(), TEST_ADMIN_TOKEN.into()),
                 ("SPIN_VARIABLE_INTERNAL_TOKEN".into(), "test-internal-token".into()),
+                ("SPIN_VARIABLE_SESSION_SECRET".into(), "test-session-secret".into()),
             ],
             extra_args: vec![],
         }
@@ -203,6 +204,25 @@ impl TestApp {
 
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<Reply> {
         self.post_raw(path, "application/json", body.to_string().as_bytes(), &[])
+    }
+
+    /// POST JSON with `Authorization: Bearer <token>`.
+    pub fn post_json_as(&self, token: &str, path: &str, body: &serde_json::Value) -> Result<Reply> {
+        let auth = format!("Bearer {token}");
+        self.post_raw(path, "application/json", body.to_string().as_bytes(), &[("authorization", &auth)])
+    }
+
+    /// GET with `Authorization: Bearer <token>`.
+    pub fn get_as(&self, token: &str, path: &str) -> Result<Reply> {
+        let auth = format!("Bearer {token}");
+        self.get_with(path, &[("authorization", &auth)])
+    }
+
+    /// DELETE with `Authorization: Bearer <token>`.
+    pub fn delete_as(&self, token: &str, path: &str) -> Result<Reply> {
+        Reply::from(
+            Self::agent().delete(&self.url(path)).set("authorization", &format!("Bearer {token}")).call(),
+        )
     }
 
     pub fn post_raw(

@@ -503,6 +503,38 @@ pub struct Complaint {
     /// SHA-256 of the tracking secret, hex.
     pub tracking_secret_sha256: String,
     pub history: Vec<Event>,
+    /// Where the casework stands beyond the status.
+    #[serde(default)]
+    pub case: CaseState,
+}
+
+/// Casework state beyond the status: answers, pauses, duplicates, reopenings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseState {
+    /// Answers given by the unit, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Answer>,
+    /// Since when the case waits for the complainant (the clock is paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_information_since: Option<Timestamp>,
+    /// Closed pauses of the clock, (from, until).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<(Timestamp, Timestamp)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<Ticket>,
+    /// The unit that said the case is not theirs, while it waits to be dispatched again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<UnitId>,
+    #[serde(default)]
+    pub reopened: u32,
+}
+
+/// A unit's answer to the complainant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub at: Timestamp,
+    pub unit: UnitId,
+    pub text: String,
 }
 
 /// One line of the public history: no officer-internal notes, no actor identities.

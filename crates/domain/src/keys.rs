@@ -61,3 +61,21 @@ pub fn tally_channel(channel: Channel) -> String {
 
 /// The name of the coordinator's triage queue in tallies and views.
 pub const TRIAGE: &str = "triage";
+
+/// An officer's account.
+pub fn officer(username: &crate::org::Username) -> String {
+    format!("officer/{username}")
+}
+
+/// The list of every officer's username (for administrators' listings).
+pub const OFFICERS: &str = "officers";
+
+/// Claimed once by the first registration of a username.
+pub fn officer_claim(username: &crate::org::Username) -> String {
+    format!("claim/officer/{username}")
+}
+
+/// A signed-out session, refused until it would have expired anyway.
+pub fn revoked_session(jti: &str) -> String {
+    format!("session/revoked/{jti}")
+}

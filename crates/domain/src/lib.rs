@@ -10,6 +10,9 @@
 //! Platform needs are small traits ([`store::KeyValue`], [`clock`]) implemented once for Spin
 //! in `ntbcare-platform`, and in memory behind the `test-util` feature.
 
+pub mod calendar;
+pub mod casework;
+pub mod channels;
 pub mod clock;
 pub mod complaint;
 pub mod directory;
@@ -17,8 +20,12 @@ pub mod intake;
 pub mod keys;
 pub mod language;
 pub mod lifecycle;
+pub mod org;
+pub mod queues;
 pub mod region;
 pub mod routing;
+pub mod session;
+pub mod sla;
 pub mod store;
 pub mod summary;
 pub mod ticket;

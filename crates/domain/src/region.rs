@@ -116,7 +116,7 @@ mod tests {
         let village = RegionCode::parse("52.71.01.1001").unwrap();
         assert!(village.is_within(&RegionCode::parse("52.71").unwrap()));
         assert!(village.is_within(&RegionCode::parse("52").unwrap()));
-        assert!(!RegionCode::parse("52.7").is_ok());
+        assert!(RegionCode::parse("52.7").is_err());
         assert!(!RegionCode::parse("52.72").unwrap().is_within(&RegionCode::parse("52.71").unwrap()));
         assert_eq!(village.regency().as_str(), "52.71");
     }

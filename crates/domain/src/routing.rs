@@ -165,7 +165,7 @@ fn normalise(text: &str) -> String {
 
 fn contains_phrase(normalised: &str, phrase: &str) -> bool {
     let phrase = normalise(phrase);
-    phrase.trim().len() > 0 && normalised.contains(&phrase)
+    !phrase.trim().is_empty() && normalised.contains(&phrase)
 }
 
 #[cfg(test)]

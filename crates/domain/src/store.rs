@@ -27,6 +27,57 @@ pub trait KeyValue {
     /// Write several keys at once (one transaction where the store offers it).
     fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// Replace the value under `key` with `new` only if it is still `expected`; answers
+    /// whether it did (a key that does not exist is not `expected`). Create keys before
+    /// racing on them: on Spin a swap on a missing key is an unprotected upsert.
+    fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError>;
+}
+
+/// Create `key` with `initial` exactly once, even when several writers race to create it:
+/// an atomic counter elects the one that writes; the others wait for the key to appear.
+/// Needed before [`update_json`] on a key that may not exist, because a compare-and-swap
+/// on a missing key is an unprotected upsert on Spin.
+pub fn create_once(store: &impl KeyValue, key: &str, initial: &[u8]) -> Result<(), StoreError> {
+    if store.exists(key)? {
+        return Ok(());
+    }
+    if store.increment(&format!("created/{key}"), 1)? == 1 {
+        return store.set(key, initial);
+    }
+    for _ in 0..1000 {
+        if store.exists(key)? {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Unavailable(format!("`{key}` is being created; try again")))
+}
+
+/// Read-modify-write a JSON record that already exists, safe under concurrent writers:
+/// `change` is applied to the current value and written with compare-and-swap, again on the
+/// fresh value whenever someone else wrote in between. `change` answering `Err` leaves the
+/// record untouched. Answers `Ok(None)` if the record does not exist.
+pub fn update_json<T, E>(
+    store: &impl KeyValue,
+    key: &str,
+    mut change: impl FnMut(&mut T) -> Result<(), E>,
+) -> Result<Option<Result<T, E>>, StoreError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    const ATTEMPTS: usize = 16;
+    for _ in 0..ATTEMPTS {
+        let Some(current) = store.get(key)? else { return Ok(None) };
+        let mut value: T = serde_json::from_slice(&current)
+            .map_err(|e| StoreError::Corrupt { key: key.to_string(), reason: e.to_string() })?;
+        if let Err(e) = change(&mut value) {
+            return Ok(Some(Err(e)));
+        }
+        let new = serde_json::to_vec(&value).expect("records encode");
+        if store.compare_and_swap(key, &current, &new)? {
+            return Ok(Some(Ok(value)));
+        }
+    }
+    Err(StoreError::Unavailable(format!("`{key}` kept changing under {ATTEMPTS} attempts")))
 }
 
 /// Read a counter written by `increment` (absent means zero).
@@ -111,6 +162,14 @@ mod memory {
         fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
             let data = self.data.borrow();
             Ok(keys.iter().map(|k| data.get(k).cloned()).collect())
+        }
+        fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+            let mut data = self.data.borrow_mut();
+            if data.get(key).map(Vec::as_slice) != Some(expected) {
+                return Ok(false);
+            }
+            data.insert(key.to_string(), new.to_vec());
+            Ok(true)
         }
     }
 }

@@ -30,7 +30,12 @@ pub fn variable(name: &str) -> Result<String, ApiError> {
     spin_sdk::variables::get(name).map_err(|e| ApiError::internal(format!("variable `{name}`: {e}")))
 }
 
+/// `n` bytes from the host's secure random source.
+pub fn random_bytes(n: u64) -> Vec<u8> {
+    wasi::random::random::get_random_bytes(n)
+}
+
 /// `n` bytes from the host's secure random source, as lowercase hex.
 pub fn random_hex(n: u64) -> String {
-    wasi::random::random::get_random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
 }

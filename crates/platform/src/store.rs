@@ -74,4 +74,18 @@ impl KeyValue for SpinStore {
         let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
         Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
     }
+
+    fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+        let cas = atomics::Cas::new(self.bucket()?, key).map_err(|e| unavailable(format!("{e:?}")))?;
+        // The handle remembers the value it read; the swap fails if it changed since.
+        let current = cas.current().map_err(|e| unavailable(format!("{e:?}")))?;
+        if current.as_deref() != Some(expected) {
+            return Ok(false);
+        }
+        match atomics::swap(cas, new) {
+            Ok(()) => Ok(true),
+            Err(atomics::CasError::CasFailed(_)) => Ok(false),
+            Err(atomics::CasError::StoreError(e)) => Err(unavailable(format!("{e:?}"))),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary: every end-to-end test runs the built components on the
 //! local host (see `ntbcare_tests::TestApp`).
 
+mod casework;
 mod manifest;
 mod walking_skeleton;

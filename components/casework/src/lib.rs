@@ -1,0 +1,343 @@
+//! casework: officers sign in, see their queues and act on cases.
+//!
+//! Glue only: authentication (administrator token or a signed session), then the domain
+//! decides what the officer may see and do (`org`, `casework`), and stores through the
+//! port. Officers never see a reporter's contact: the case record has none, and the
+//! identity store is not declared for this component.
+
+use ntbcare_domain::casework::service::{act, ActError};
+use ntbcare_domain::casework::ActionRequest;
+use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::complaint::Complaint;
+use ntbcare_domain::directory::{Directory, UnitId};
+use ntbcare_domain::keys;
+use ntbcare_domain::language::{Language, Text};
+use ntbcare_domain::org::accounts::{self, RegisterError};
+use ntbcare_domain::org::{
+    can_view, check_assignment, hash_password, verify_password, Officer, Principal, Role, Username,
+};
+use ntbcare_domain::queues::{self, Queue};
+use ntbcare_domain::session;
+use ntbcare_domain::store::{get_json, KeyValue};
+use ntbcare_domain::ticket::Ticket;
+use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
+use ntbcare_platform::{random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
+use serde_json::{json, Value};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let lang = web::language(&req);
+    route(req, lang).unwrap_or_else(|e| e.into_response(lang))
+}
+
+fn route(req: Request, lang: Language) -> ApiResult {
+    let path = web::path(&req).trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (Method::Get, ["api", "v1", "casework", "health"]) => Ok(web::health("casework")),
+        (Method::Post, ["api", "v1", "sessions"]) => sign_in(&req),
+        (Method::Get, ["api", "v1", "sessions", "current"]) => {
+            let (principal, _) = authenticate(&req)?;
+            Ok(json_response(200, &principal))
+        }
+        (Method::Delete, ["api", "v1", "sessions", "current"]) => sign_out(&req),
+        (Method::Post, ["api", "v1", "officers"]) => register_officer(&req),
+        (Method::Get, ["api", "v1", "officers"]) => list_officers(&req),
+        (Method::Get, ["api", "v1", "cases"]) => list_cases(&req),
+        (Method::Get, ["api", "v1", "cases", ticket]) => show_case(&req, ticket),
+        (Method::Post, ["api", "v1", "cases", ticket, "actions"]) => act_on_case(&req, ticket, lang),
+        (_, ["api", "v1", "sessions" | "officers" | "cases", ..]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::no_route()),
+    }
+}
+
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+fn bad_request(code: &str, id: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::new(400, code, Text::new(id, en))
+}
+
+fn json_body(req: &Request) -> ApiResult<Value> {
+    serde_json::from_slice(req.body()).map_err(|e| {
+        bad_request(
+            "malformed-json",
+            "Isi permintaan bukan JSON yang sah.",
+            format!("The body is not valid JSON: {e}."),
+        )
+    })
+}
+
+fn field<'a>(body: &'a Value, name: &str) -> ApiResult<&'a str> {
+    body.get(name).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ApiError::new(
+            422,
+            "missing-field",
+            Text::new(format!("Kolom `{name}` wajib diisi."), format!("Field `{name}` is required.")),
+        )
+        .with_field(Some(name.to_string()))
+    })
+}
+
+fn session_secret() -> ApiResult<Vec<u8>> {
+    Ok(variable("session_secret")?.into_bytes())
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    req.header("authorization").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// Who is calling: the administrator token, or a valid, unrevoked officer session.
+fn authenticate(req: &Request) -> ApiResult<(Principal, Option<session::Claims>)> {
+    let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
+    let admin = variable("admin_token")?;
+    if !admin.is_empty() && constant_time_eq(token.as_bytes(), admin.as_bytes()) {
+        return Ok((Principal { username: "admin".into(), role: Role::Administrator, unit: None }, None));
+    }
+    let claims = session::verify(token, now(), &session_secret()?).map_err(|e| {
+        let mut err = ApiError::unauthorized();
+        err.message = Text::new("Sesi tidak sah atau sudah berakhir; silakan masuk lagi.", format!("{e}."));
+        err
+    })?;
+    let store = SpinStore::open_default()?;
+    if store.exists(&keys::revoked_session(&claims.jti))? {
+        return Err(ApiError::unauthorized());
+    }
+    Ok((claims.principal.clone(), Some(claims)))
+}
+
+fn require_administrator(req: &Request) -> ApiResult<Principal> {
+    let (principal, _) = authenticate(req)?;
+    if principal.role != Role::Administrator {
+        return Err(forbidden("only an administrator manages accounts"));
+    }
+    Ok(principal)
+}
+
+fn forbidden(why: &str) -> ApiError {
+    ApiError::new(
+        403,
+        "forbidden",
+        Text::new("Anda tidak berwenang melakukan ini.", format!("Forbidden: {why}.")),
+    )
+}
+
+fn sign_in(req: &Request) -> ApiResult {
+    let body = json_body(req)?;
+    let (username, password) = (field(&body, "username")?, field(&body, "password")?);
+    let refused = || {
+        ApiError::new(
+            401,
+            "wrong-credentials",
+            Text::new("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+        )
+    };
+    let store = SpinStore::open_default()?;
+    let officer = match Username::parse(username) {
+        Some(u) => accounts::find(&store, &u)?,
+        None => None,
+    };
+    let Some(officer) = officer.filter(|o| o.active) else { return Err(refused()) };
+    if !verify_password(password, &officer.password_hash) {
+        return Err(refused());
+    }
+    let principal =
+        Principal { username: officer.username.to_string(), role: officer.role, unit: officer.unit.clone() };
+    let (token, claims) = session::issue(principal, now(), random_hex(16), &session_secret()?)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(json_response(
+        201,
+        &json!({
+            "token": token,
+            "expires_at": claims.exp.to_rfc3339_wita(),
+            "officer": { "username": officer.username, "name": officer.name, "role": officer.role, "unit": officer.unit },
+        }),
+    ))
+}
+
+fn sign_out(req: &Request) -> ApiResult {
+    let (_, claims) = authenticate(req)?;
+    if let Some(claims) = claims {
+        let store = SpinStore::open_default()?;
+        store.set(&keys::revoked_session(&claims.jti), claims.exp.0.to_string().as_bytes())?;
+    }
+    Ok(Response::new(204, Vec::<u8>::new()))
+}
+
+fn register_officer(req: &Request) -> ApiResult {
+    require_administrator(req)?;
+    let body = json_body(req)?;
+    let invalid = |field: &str, id: String, en: String| {
+        ApiError::new(422, "invalid-officer", Text::new(id, en)).with_field(Some(field.to_string()))
+    };
+    let username = Username::parse(field(&body, "username")?).ok_or_else(|| {
+        invalid(
+            "username",
+            "Nama pengguna 3–40 huruf kecil, angka, titik, strip atau garis bawah.".into(),
+            "A username is 3–40 lowercase letters, digits, dots, dashes or underscores.".into(),
+        )
+    })?;
+    let name = field(&body, "name")?.trim().to_string();
+    let role_text = field(&body, "role")?;
+    let role = Role::parse(role_text).ok_or_else(|| {
+        invalid(
+            "role",
+            format!("Peran `{role_text}` tidak dikenal."),
+            format!("Role `{role_text}` is not known."),
+        )
+    })?;
+    let unit = match body.get("unit").and_then(Value::as_str) {
+        Some(u) => Some(
+            UnitId::parse(u).map_err(|e| invalid("unit", format!("Unit `{u}` tidak sah."), e.to_string()))?,
+        ),
+        None => None,
+    };
+    let directory = Directory::seed();
+    check_assignment(role, unit.as_ref(), &directory)
+        .map_err(|e| invalid("unit", format!("Peran dan unit tidak cocok: {e}."), format!("{e}.")))?;
+    let salt = ntbcare_platform::random_bytes(16);
+    let password_hash = hash_password(field(&body, "password")?, &salt)
+        .map_err(|e| invalid("password", "Kata sandi terlalu pendek.".into(), format!("{e}.")))?;
+    let officer = Officer { username, name, role, unit, password_hash, active: true };
+    let store = SpinStore::open_default()?;
+    match accounts::register(&store, &officer) {
+        Ok(()) => Ok(json_response(201, &public_officer(&officer))),
+        Err(RegisterError::Taken(u)) => Err(ApiError::new(
+            409,
+            "username-taken",
+            Text::new(format!("Nama pengguna `{u}` sudah dipakai."), format!("Username `{u}` is taken.")),
+        )),
+        Err(RegisterError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn public_officer(o: &Officer) -> Value {
+    json!({ "username": o.username, "name": o.name, "role": o.role, "unit": o.unit, "active": o.active })
+}
+
+fn list_officers(req: &Request) -> ApiResult {
+    require_administrator(req)?;
+    let store = SpinStore::open_default()?;
+    let officers: Vec<Value> = accounts::list(&store)?.iter().map(public_officer).collect();
+    Ok(json_response(200, &json!({ "officers": officers })))
+}
+
+/// A case as officers see it: everything but the tracking secret's hash. The record has no
+/// contact details, and a name only for public complaints.
+fn officer_view(case: &Complaint) -> Value {
+    let mut v = serde_json::to_value(case).expect("case encodes");
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("tracking_secret_sha256");
+    }
+    v
+}
+
+fn parse_ticket(raw: &str) -> ApiResult<Ticket> {
+    Ticket::parse(raw).map_err(|e| {
+        bad_request("malformed-ticket", format!("`{raw}` bukan nomor tiket NTB Care."), format!("{e}."))
+    })
+}
+
+fn case_not_found(ticket: &Ticket) -> ApiError {
+    ApiError::not_found(Text::new(
+        format!("Pengaduan {ticket} tidak ditemukan."),
+        format!("Case {ticket} not found."),
+    ))
+}
+
+fn show_case(req: &Request, raw: &str) -> ApiResult {
+    let (principal, _) = authenticate(req)?;
+    let ticket = parse_ticket(raw)?;
+    let store = SpinStore::open_default()?;
+    let case: Complaint =
+        get_json(&store, &keys::complaint(&ticket))?.ok_or_else(|| case_not_found(&ticket))?;
+    if !can_view(&principal, &case, &Directory::seed()) {
+        return Err(forbidden("this case is not in your unit or region"));
+    }
+    Ok(json_response(200, &officer_view(&case)))
+}
+
+fn act_on_case(req: &Request, raw: &str, lang: Language) -> ApiResult {
+    let (principal, _) = authenticate(req)?;
+    let ticket = parse_ticket(raw)?;
+    let request = ActionRequest::from_json(req.body()).map_err(|e| case_error(e, lang))?;
+    let store = SpinStore::open_default()?;
+    match act(&store, &Directory::seed(), &principal, &ticket, request, now()) {
+        Ok((case, applied)) => Ok(json_response(
+            200,
+            &json!({ "from": applied.from, "to": applied.to, "case": officer_view(&case) }),
+        )),
+        Err(ActError::NotFound(t)) => Err(case_not_found(&t)),
+        Err(ActError::Case(e)) => Err(case_error(e, lang)),
+        Err(ActError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn case_error(e: ntbcare_domain::casework::CaseError, _lang: Language) -> ApiError {
+    ApiError::new(e.status(), e.code(), e.message()).with_field(e.field().map(str::to_string))
+}
+
+/// The queues an officer may list: coordinators see triage and forwarded cases, units see
+/// their own queue, the inspectorate any unit's.
+fn list_cases(req: &Request) -> ApiResult {
+    let (principal, _) = authenticate(req)?;
+    let directory = Directory::seed();
+    let store = SpinStore::open_default()?;
+    let requested = web::query_param(req, "queue");
+    let limit: usize =
+        web::query_param(req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100).clamp(1, 500);
+    let cases: Vec<Complaint> = match (principal.role, requested.as_deref()) {
+        (
+            Role::ProvincialCoordinator | Role::RegencyCoordinator | Role::Administrator,
+            None | Some("triage"),
+        ) => {
+            let mut cases = queues::triage(&store, now(), limit)?;
+            cases.extend(load(&store, &queues::tickets_in(&store, &Queue::Forwarded)?)?);
+            cases
+        }
+        (_, Some(q)) if q.starts_with("unit:") => {
+            let unit = UnitId::parse(&q[5..])
+                .map_err(|e| bad_request("bad-queue", "Antrean tidak sah.", e.to_string()))?;
+            load(&store, &queues::tickets_in(&store, &Queue::Unit(unit))?)?
+        }
+        (Role::LiaisonOfficer | Role::UnitHead, None) => match &principal.unit {
+            Some(u) => load(&store, &queues::tickets_in(&store, &Queue::Unit(u.clone()))?)?,
+            None => vec![],
+        },
+        (Role::Leadership, _) => return Err(forbidden("leadership reads reports, not cases")),
+        _ => {
+            return Err(bad_request(
+                "bad-queue",
+                "Sebutkan antrean: triage atau unit:<id>.",
+                "Name a queue: triage or unit:<id>.",
+            ))
+        }
+    };
+    let visible: Vec<Value> = cases
+        .iter()
+        .filter(|c| can_view(&principal, c, &directory))
+        .filter(|c| web::query_param(req, "status").is_none_or(|s| c.status.code() == s))
+        .filter(|c| {
+            web::query_param(req, "category").is_none_or(|s| c.category.as_deref() == Some(s.as_str()))
+        })
+        .filter(|c| {
+            web::query_param(req, "region").is_none_or(|s| c.location.region_code.as_str().starts_with(&s))
+        })
+        .take(limit)
+        .map(officer_view)
+        .collect();
+    Ok(json_response(200, &json!({ "count": visible.len(), "cases": visible })))
+}
+
+fn load(store: &SpinStore, tickets: &[Ticket]) -> ApiResult<Vec<Complaint>> {
+    let keys: Vec<String> = tickets.iter().map(keys::complaint).collect();
+    store
+        .get_many(&keys)?
+        .into_iter()
+        .flatten()
+        .map(|v| serde_json::from_slice(&v).map_err(|e| ApiError::internal(format!("case record: {e}"))))
+        .collect()
+}
