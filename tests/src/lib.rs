@@ -147,6 +147,9 @@ impl TestApp {
                 }
             });
         }
+        // Only the reader threads hold senders now: if the host exits, the channel closes
+        // and the wait below ends at once instead of at its deadline.
+        drop(tx);
         // The host prints `Serving http://ADDR` once it listens, as `spin up` does.
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {

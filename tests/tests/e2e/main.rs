@@ -3,4 +3,5 @@
 
 mod casework;
 mod manifest;
+mod spin_conformance;
 mod walking_skeleton;

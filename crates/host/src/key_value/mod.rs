@@ -1,0 +1,100 @@
+//! Key-value storage: the back ends behind `fermyon:spin/key-value` and `wasi:keyvalue`.
+//!
+//! A [`Store`] is one label's view of a back end. Spin's semantics are kept exactly where an
+//! app can observe them (see each back end); the one intended difference is that a value that
+//! is not an 8-byte little-endian counter makes `increment` return an error to the guest,
+//! where Spin's SQLite store panics and poisons every later key-value call of the app.
+
+pub mod host;
+pub mod redis;
+pub mod sqlite;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use async_trait::async_trait;
+
+use crate::runtime_config::KvBackendConfig;
+
+/// Errors are text: both key-value interfaces report back-end failures as `other(string)`.
+pub type KvResult<T> = std::result::Result<T, String>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>>;
+    async fn set(&self, key: &str, value: Vec<u8>) -> KvResult<()>;
+    async fn delete(&self, key: &str) -> KvResult<()>;
+    async fn exists(&self, key: &str) -> KvResult<bool>;
+    async fn get_keys(&self) -> KvResult<Vec<String>>;
+    /// Like Spin: only keys that exist are returned.
+    async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>>;
+    /// One transaction: all or nothing.
+    async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()>;
+    async fn delete_many(&self, keys: Vec<String>) -> KvResult<()>;
+    async fn increment(&self, key: &str, delta: i64) -> KvResult<i64>;
+    /// Replace `key`'s value with `new` if it still equals `expected`. `None` (the key was
+    /// absent when read, or was never read) is an unconditional upsert, exactly as in Spin:
+    /// two first writers can both succeed. Returns whether it swapped.
+    async fn compare_and_swap(&self, key: &str, expected: Option<Vec<u8>>, new: Vec<u8>) -> KvResult<bool>;
+}
+
+/// Every configured label, opened lazily by the back ends themselves.
+pub struct Stores {
+    stores: HashMap<String, Arc<dyn Store>>,
+    summaries: BTreeMap<String, String>,
+}
+
+impl Stores {
+    pub fn open(config: &BTreeMap<String, KvBackendConfig>, synchronous: sqlite::Sync) -> Result<Stores> {
+        let mut dbs: HashMap<Option<PathBuf>, Arc<sqlite::Database>> = HashMap::new();
+        let mut stores: HashMap<String, Arc<dyn Store>> = HashMap::new();
+        let mut summaries = BTreeMap::new();
+        for (label, cfg) in config {
+            let store: Arc<dyn Store> = match cfg {
+                KvBackendConfig::Sqlite(path) => {
+                    // Labels sharing a file share one writer, so group commit spans them; each
+                    // in-memory store is its own database (Spin's are too).
+                    let db = match path {
+                        Some(p) => match dbs.get(&Some(p.clone())) {
+                            Some(db) => db.clone(),
+                            None => {
+                                let db = Arc::new(sqlite::Database::open(Some(p.clone()), synchronous)?);
+                                dbs.insert(Some(p.clone()), db.clone());
+                                db
+                            }
+                        },
+                        None => Arc::new(sqlite::Database::open(None, synchronous)?),
+                    };
+                    summaries.insert(
+                        label.clone(),
+                        match path {
+                            Some(p) => format!("{:?}", p.display().to_string()),
+                            None => "a temporary in-memory store".into(),
+                        },
+                    );
+                    Arc::new(sqlite::SqliteStore::new(db, label))
+                }
+                KvBackendConfig::Redis { url } => {
+                    summaries.insert(label.clone(), format!("Redis at {url}"));
+                    Arc::new(redis::RedisStore::new(url)?)
+                }
+            };
+            stores.insert(label.clone(), store);
+        }
+        Ok(Stores { stores, summaries })
+    }
+
+    pub fn is_defined(&self, label: &str) -> bool {
+        self.stores.contains_key(label)
+    }
+
+    pub fn get(&self, label: &str) -> Option<Arc<dyn Store>> {
+        self.stores.get(label).cloned()
+    }
+
+    pub fn summaries(&self) -> &BTreeMap<String, String> {
+        &self.summaries
+    }
+}

@@ -1,0 +1,66 @@
+//! Outbound HTTP (`wasi:http/outgoing-handler`): the `send_request` hook of wasmtime-wasi-http.
+//!
+//! - A request to a host not in the component's `allowed_outbound_hosts` fails at once with
+//!   `HttpRequestDenied`, which the guest sees as an error (never a hang), as in Spin.
+//! - `http://<component-id>.spin.internal/...` (service chaining) is served in process by
+//!   that component, without a network hop, when allowed — spinframework/spin
+//!   `crates/trigger-http/src/outbound_http.rs`.
+//! - Anything else goes out through wasmtime-wasi-http's default client.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::allowed_hosts::{service_chaining_target, AllowedHosts};
+use crate::runtime::{ComponentRuntime, Runtime};
+
+pub struct OutboundHooks {
+    runtime: Arc<Runtime>,
+    component_id: Arc<str>,
+    allowed: Arc<AllowedHosts>,
+}
+
+impl OutboundHooks {
+    pub fn new(runtime: Arc<Runtime>, component: &ComponentRuntime) -> OutboundHooks {
+        OutboundHooks {
+            runtime,
+            component_id: component.id.clone(),
+            allowed: component.allowed_hosts.clone(),
+        }
+    }
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+type SendResult = Result<(http::Response<WasiBody>, IoFuture), HttpError>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        drop(fut);
+        let uri = request.uri().clone();
+        if !self.allowed.allows_url(&uri) {
+            eprintln!(
+                "[{}] outbound request to {uri} denied: add it to allowed_outbound_hosts of component {:?} to allow it",
+                self.component_id, self.component_id
+            );
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        if let Some(target) = uri.host().and_then(service_chaining_target) {
+            let runtime = self.runtime.clone();
+            return Box::new(async move {
+                let response = runtime.handle_chained(&target, request).await?;
+                Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+            });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((response.map(|b| b.boxed_unsync()), Box::new(io) as IoFuture))
+        })
+    }
+}

@@ -1,0 +1,356 @@
+//! The loaded application: compiled components, router, stores and variables, and the
+//! invocation of one component for one request (the wasmtime-wasi-http p2 request path).
+//!
+//! Start-up refusals mirror Spin's: a component that declares a key-value label with no
+//! configured store, a required variable with no value, an allowed host that does not parse
+//! once its template resolves, and (with `--component-id`) a selected component that chains
+//! to one left out.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use http::{HeaderName, HeaderValue, Request, Response};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
+
+use crate::allowed_hosts::AllowedHosts;
+use crate::instance::HostState;
+use crate::key_value::Stores;
+use crate::manifest::App;
+use crate::routes::{RouteMatch, Router};
+use crate::variables::Resolver;
+
+pub struct Options {
+    pub request_timeout: Option<Duration>,
+    pub max_request_body: u64,
+    pub max_guest_memory: usize,
+    /// Where compiled components are kept between runs; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+pub struct ComponentRuntime {
+    pub id: Arc<str>,
+    pub description: Option<String>,
+    pub pre: ProxyPre<HostState>,
+    pub key_value_stores: Arc<HashSet<String>>,
+    pub allowed_hosts: Arc<AllowedHosts>,
+    pub environment: Vec<(String, String)>,
+}
+
+pub struct Runtime {
+    pub app_name: String,
+    pub app_version: Option<String>,
+    pub engine: Engine,
+    pub components: HashMap<String, ComponentRuntime>,
+    pub router: Router,
+    pub stores: Arc<Stores>,
+    pub resolver: Arc<Resolver>,
+    pub options: Options,
+    pub local_addr: OnceLock<SocketAddr>,
+}
+
+/// Epoch ticks drive the per-request CPU deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+impl Runtime {
+    pub fn build(
+        app: &App,
+        stores: Stores,
+        resolver: Arc<Resolver>,
+        selected: &[String],
+        options: Options,
+    ) -> Result<Arc<Runtime>> {
+        // Components served: those with an HTTP trigger, limited to --component-id if given.
+        let mut served: Vec<&str> = Vec::new();
+        for t in &app.http_triggers {
+            if !served.contains(&t.component.as_str()) {
+                served.push(&t.component);
+            }
+        }
+        for id in selected {
+            if !app.components.contains_key(id) {
+                bail!("--component-id {id:?}: no such component in the manifest");
+            }
+            if !served.contains(&id.as_str()) {
+                bail!("--component-id {id:?}: the component has no HTTP trigger");
+            }
+        }
+        if !selected.is_empty() {
+            served.retain(|id| selected.iter().any(|s| s == id));
+        }
+
+        resolver.ensure_required_resolvable()?;
+
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?;
+        {
+            let engine = engine.clone();
+            std::thread::Builder::new().name("epoch".into()).spawn(move || loop {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            })?;
+        }
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e:?}"))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| anyhow!("{e:?}"))?;
+        crate::bindings::SpinImports::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| anyhow!("{e:?}"))?;
+
+        let mut components = HashMap::new();
+        for id in &served {
+            let c = &app.components[*id];
+            for label in &c.key_value_stores {
+                if !stores.is_defined(label) {
+                    bail!("unknown key_value_stores label {label:?} for component {id:?}");
+                }
+            }
+            let allowed = AllowedHosts::resolve(&c.allowed_outbound_hosts, |v| {
+                resolver.app_variable(v).map_err(|e| anyhow!("{e}"))
+            })
+            .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?;
+            for target in allowed.chaining_targets() {
+                if !selected.is_empty() {
+                    if target == "*" {
+                        bail!("Selected component '{id}' cannot use wildcard service chaining: allowed_outbound_hosts = [\"http://*.spin.internal\"]");
+                    }
+                    if !served.contains(&target.as_str()) {
+                        bail!("Selected component '{id}' cannot use service chaining to unselected component: allowed_outbound_hosts = [\"http://{target}.spin.internal\"]");
+                    }
+                }
+            }
+            let component = load_component(&engine, &c.source, options.cache_dir.as_deref())
+                .with_context(|| format!("loading component {id:?} from {}", c.source.display()))?;
+            let instance_pre = linker
+                .instantiate_pre(&component)
+                .map_err(|e| anyhow!("{e:?}"))
+                .with_context(|| format!("component {id:?} needs an import this host does not provide"))?;
+            let pre = ProxyPre::new(instance_pre).map_err(|e| anyhow!("{e:?}")).with_context(|| {
+                format!("component {id:?} does not export wasi:http/incoming-handler@0.2.x")
+            })?;
+            components.insert(
+                id.to_string(),
+                ComponentRuntime {
+                    id: Arc::from(*id),
+                    description: c.description.clone(),
+                    pre,
+                    key_value_stores: Arc::new(c.key_value_stores.iter().cloned().collect()),
+                    allowed_hosts: Arc::new(allowed),
+                    environment: c.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                },
+            );
+        }
+
+        let entries: Vec<(&str, &str)> = app
+            .http_triggers
+            .iter()
+            .filter(|t| served.contains(&t.component.as_str()))
+            .filter_map(|t| t.route.as_deref().map(|r| (t.component.as_str(), r)))
+            .collect();
+        let (router, duplicates) = Router::build(entries)?;
+        if !duplicates.is_empty() {
+            eprintln!("The following component routes are duplicates and will never be used:");
+            for d in &duplicates {
+                let route = if d.route.is_empty() { "/" } else { &d.route };
+                eprintln!("  {}: {} (duplicate of {})", d.replaced, route, d.effective);
+            }
+        }
+
+        Ok(Arc::new(Runtime {
+            app_name: app.name.clone(),
+            app_version: app.version.clone(),
+            engine,
+            components,
+            router,
+            stores: Arc::new(stores),
+            resolver,
+            options,
+            local_addr: OnceLock::new(),
+        }))
+    }
+
+    /// Run `component_id` for one request. Errors (traps, no response) are the caller's 500.
+    pub async fn invoke(
+        self: &Arc<Self>,
+        component_id: &str,
+        route: &RouteMatch,
+        mut req: Request<WasiBody>,
+        client_addr: SocketAddr,
+    ) -> Result<Response<WasiBody>> {
+        let component = self
+            .components
+            .get(component_id)
+            .with_context(|| format!("unknown component {component_id:?}"))?;
+        prepare_request(&mut req, route, client_addr)?;
+
+        let mut store = Store::new(&self.engine, HostState::new(self, component));
+        store.limiter(|s| &mut s.limits);
+        let ticks = match self.options.request_timeout {
+            Some(t) => (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
+            None => u64::MAX / 4,
+        };
+        store.set_epoch_deadline(ticks);
+
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let request =
+            store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(|e| anyhow!("{e:?}"))?;
+        let outparam = store.data_mut().http().new_response_outparam(tx).map_err(|e| anyhow!("{e:?}"))?;
+        let pre = component.pre.clone();
+        let task = tokio::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, request, outparam).await
+        });
+
+        let waited = match self.options.request_timeout {
+            Some(t) => match tokio::time::timeout(t, rx).await {
+                Ok(r) => r,
+                Err(_) => {
+                    task.abort();
+                    bail!("component {component_id:?} gave no response within {t:?}");
+                }
+            },
+            None => rx.await,
+        };
+        match waited {
+            Ok(Ok(response)) => {
+                // The guest may still be streaming the body; report a trap after the headers.
+                let id = component_id.to_string();
+                tokio::spawn(async move {
+                    match task.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => eprintln!("[{id}] component error after response started: {e:?}"),
+                        Err(e) if e.is_cancelled() => {}
+                        Err(e) => eprintln!("[{id}] component task failed: {e}"),
+                    }
+                });
+                Ok(response.map(|b| b))
+            }
+            Ok(Err(code)) => bail!("component {component_id:?} responded with error {code:?}"),
+            Err(_) => match task.await {
+                Ok(Ok(())) => bail!("component {component_id:?} returned without setting a response"),
+                Ok(Err(e)) => Err(anyhow!("component {component_id:?} failed: {e:?}")),
+                Err(e) => Err(anyhow!("component {component_id:?} task failed: {e}")),
+            },
+        }
+    }
+
+    /// A service-chaining request from one component to `target`, in process.
+    pub async fn handle_chained(
+        self: &Arc<Self>,
+        target: &str,
+        mut req: Request<WasiBody>,
+    ) -> Result<Response<WasiBody>, wasmtime_wasi_http::Error> {
+        if !self.components.contains_key(target) {
+            eprintln!("service chaining to {target:?}: no such component is served by this app");
+            return Err(wasmtime_wasi_http::Error::DestinationNotFound);
+        }
+        // Spin strips a `*.spin.internal` Host header and takes the authority from the URI.
+        req.headers_mut().remove(http::header::HOST);
+        let route = RouteMatch::synthetic(target, req.uri().path());
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let chained_client: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let response = match self.invoke(target, &route, req, chained_client).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("[{target}] error processing chained request: {e:#}");
+                crate::server::empty(http::StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        };
+        crate::server::log_request(target, &method, &path, "/... (chained)", response.status(), started);
+        Ok(response)
+    }
+}
+
+/// Headers and URI as Spin gives them to a WASIp2 component (spinframework/spin
+/// `crates/trigger-http/src/headers.rs`, `server.rs::set_req_uri`).
+fn prepare_request(req: &mut Request<WasiBody>, route: &RouteMatch, client_addr: SocketAddr) -> Result<()> {
+    let uri = req.uri().clone();
+    let host = match req.headers().get(http::header::HOST) {
+        Some(h) => h.to_str().context("'Host' header is not valid UTF-8")?.to_string(),
+        None => match uri.authority() {
+            Some(a) => a.to_string(),
+            None => "localhost".to_string(),
+        },
+    };
+    let scheme = uri.scheme_str().unwrap_or("http").to_string();
+    let path_and_query = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let full_url = format!("{scheme}://{host}{path_and_query}");
+
+    let mut set = vec![
+        ("spin-path-info".to_string(), route.path_info.clone()),
+        ("spin-full-url".to_string(), full_url),
+        ("spin-matched-route".to_string(), route.based_route.clone()),
+        ("spin-base-path".to_string(), "/".to_string()),
+        ("spin-raw-component-route".to_string(), route.raw_route.clone()),
+        ("spin-component-route".to_string(), route.raw_route_or_prefix.clone()),
+        ("spin-client-addr".to_string(), client_addr.to_string()),
+    ];
+    for (name, value) in &route.named {
+        set.push((format!("spin-path-match-{}", name.to_ascii_lowercase().replace('_', "-")), value.clone()));
+    }
+    let headers = req.headers_mut();
+    // A client cannot pose as the host: its own spin-* values are replaced, not appended.
+    for (name, value) in set {
+        if let (Ok(n), Ok(v)) = (name.parse::<HeaderName>(), HeaderValue::from_str(&value)) {
+            headers.insert(n, v);
+        }
+    }
+    let new_uri = http::Uri::builder()
+        .scheme(scheme.as_str())
+        .authority(host.as_str())
+        .path_and_query(path_and_query.as_str())
+        .build()
+        .context("request URI")?;
+    *req.uri_mut() = new_uri;
+    Ok(())
+}
+
+/// Compile `source`, or load it from the cache keyed by its bytes and this engine's settings.
+fn load_component(engine: &Engine, source: &Path, cache_dir: Option<&Path>) -> Result<Component> {
+    let bytes = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
+    let Some(cache_dir) = cache_dir else {
+        return Component::new(engine, &bytes).map_err(|e| anyhow!("{e:?}"));
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes);
+    {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        hasher.update(h.finish().to_le_bytes());
+    }
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let key: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let path = cache_dir.join(format!("{key}.cwasm"));
+    if path.exists() {
+        // SAFETY: the file was written by `Component::serialize` of this same engine
+        // configuration (its key includes the engine's compatibility hash and our version);
+        // wasmtime also checks the header before using it.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => return Ok(c),
+            Err(e) => eprintln!("ignoring unusable compile cache entry {}: {e:?}", path.display()),
+        }
+    }
+    let component = Component::new(engine, &bytes).map_err(|e| anyhow!("{e:?}"))?;
+    if let Ok(serialized) = component.serialize() {
+        let _ = std::fs::create_dir_all(cache_dir);
+        let tmp = cache_dir.join(format!("{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, serialized).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+    Ok(component)
+}

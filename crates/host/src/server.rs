@@ -1,0 +1,199 @@
+//! The HTTP trigger's server: tokio + hyper (HTTP/1.1 and HTTP/2), routing, Spin's
+//! `/.well-known/spin/{health,info}`, request-body limit, one log line per request, and
+//! graceful stop on SIGINT/SIGTERM.
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::WasiBody;
+
+use crate::runtime::Runtime;
+
+const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+pub fn empty(status: StatusCode) -> Response<WasiBody> {
+    body(status, Bytes::new())
+}
+
+fn body(status: StatusCode, bytes: Bytes) -> Response<WasiBody> {
+    let mut r = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
+    *r.status_mut() = status;
+    r
+}
+
+pub fn log_request(
+    component: &str,
+    method: &Method,
+    path: &str,
+    route: &str,
+    status: StatusCode,
+    started: Instant,
+) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    eprintln!(
+        "[ntbcare-host] {component} {method} {path} route={route} status={} {ms:.1}ms",
+        status.as_u16()
+    );
+}
+
+/// Bind, print Spin's startup lines, and serve until SIGINT/SIGTERM.
+pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
+    let listener = TcpListener::bind(listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{listen} is already in use")
+        } else {
+            anyhow::anyhow!("Unable to listen on {listen}: {e}")
+        }
+    })?;
+    let local = listener.local_addr()?;
+    let _ = runtime.local_addr.set(local);
+    print_startup(&runtime, local)?;
+
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = Box::pin(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, client_addr) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let runtime = runtime.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let runtime = runtime.clone();
+                    async move { Ok::<_, Infallible>(handle(runtime, req, client_addr).await) }
+                });
+                let builder = Builder::new(TokioExecutor::new());
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => {
+                eprintln!("Shutting down: finishing requests in flight...");
+                drop(listener);
+                if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+                    eprintln!("some requests did not finish within 10s");
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn print_startup(runtime: &Runtime, local: SocketAddr) -> Result<()> {
+    let base = format!("http://{local}");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "\nServing {base}")?;
+    writeln!(out, "Available Routes:")?;
+    for r in runtime.router.routes() {
+        writeln!(out, "  {}: {base}{}", r.component_id, r.display())?;
+        if let Some(d) = runtime.components.get(&r.component_id).and_then(|c| c.description.as_ref()) {
+            writeln!(out, "    {d}")?;
+        }
+    }
+    out.flush().context("flushing stdout")?;
+    Ok(())
+}
+
+async fn handle(
+    runtime: Arc<Runtime>,
+    req: Request<Incoming>,
+    client_addr: SocketAddr,
+) -> Response<WasiBody> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let shown = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
+
+    if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+        return match well_known {
+            "health" => body(StatusCode::OK, Bytes::from_static(b"OK")),
+            "info" => {
+                let info = format!(
+                    "{{\n  \"name\": {:?},\n  \"version\": {:?},\n  \"oci_image_digest\": null\n}}",
+                    runtime.app_name,
+                    runtime.app_version.clone().unwrap_or_default()
+                );
+                let mut r = body(StatusCode::OK, Bytes::from(info));
+                r.headers_mut().insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+                r
+            }
+            _ => empty(StatusCode::NOT_FOUND),
+        };
+    }
+
+    let Some(route) = runtime.router.route(&path) else {
+        log_request("-", &method, &shown, "(none)", StatusCode::NOT_FOUND, started);
+        return empty(StatusCode::NOT_FOUND);
+    };
+
+    let limit = runtime.options.max_request_body;
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        log_request(
+            &route.component_id,
+            &method,
+            &shown,
+            &route.raw_route,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            started,
+        );
+        return empty(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    // Bodies without a declared length are cut off at the limit: the guest sees a stream error.
+    let req = req.map(|b| {
+        Limited::new(b, limit as usize)
+            .map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
+            .boxed_unsync()
+    });
+
+    let response = match runtime.invoke(&route.component_id, &route, req, client_addr).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("[{}] Error processing request: {e:#}", route.component_id);
+            empty(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
+    log_request(&route.component_id, &method, &shown, &route.raw_route, response.status(), started);
+    response
+}
