@@ -407,6 +407,7 @@ pub mod tests_support {
             reachable: true,
             tracking_secret_sha256: String::new(),
             history: vec![],
+            attachments: vec![],
             case: Default::default(),
         }
     }

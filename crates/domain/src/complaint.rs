@@ -190,10 +190,11 @@ pub mod limits {
     pub const JSON_BODY_MAX_BYTES: usize = 64 * 1024;
 }
 
-/// A checked submission from the web or mobile API.
+/// A checked submission from any channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Submission {
     pub title: Option<String>,
+    pub attachments: Vec<Attachment>,
     pub description: String,
     pub category: Option<String>,
     pub location: Location,
@@ -410,6 +411,7 @@ impl Submission {
         };
         Ok(Submission {
             title,
+            attachments: vec![],
             description,
             category,
             location: Location { region_code, address, coordinates },
@@ -503,6 +505,9 @@ pub struct Complaint {
     /// SHA-256 of the tracking secret, hex.
     pub tracking_secret_sha256: String,
     pub history: Vec<Event>,
+    /// Photos and documents sent with the complaint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// Where the casework stands beyond the status.
     #[serde(default)]
     pub case: CaseState,
@@ -527,6 +532,33 @@ pub struct CaseState {
     pub forwarded_from: Option<UnitId>,
     #[serde(default)]
     pub reopened: u32,
+    /// What the complainant sent after the complaint was opened (messaging channels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// A later message from the complainant, added to their complaint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub at: Timestamp,
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A photo, document or other file the complainant sent, by reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// `image`, `document`, `audio`, `video`, `sticker` or `other`.
+    pub kind: String,
+    /// Where it is: the provider's media id or URL, or the attachment store's key.
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 /// A unit's answer to the complainant.

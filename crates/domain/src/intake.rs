@@ -92,6 +92,7 @@ pub fn receive(arrival: Arrival<'_>) -> Received {
             public_note: None,
             internal_note: None,
         }],
+        attachments: submission.attachments,
         case: Default::default(),
     };
     let acknowledgement = reply.map(|(reply_channel, recipient)| Acknowledgement {

@@ -15,6 +15,7 @@ pub mod casework;
 pub mod channels;
 pub mod clock;
 pub mod complaint;
+pub mod conversation;
 pub mod directory;
 pub mod intake;
 pub mod keys;

@@ -80,17 +80,45 @@ where
     Err(StoreError::Unavailable(format!("`{key}` kept changing under {ATTEMPTS} attempts")))
 }
 
-/// Read a counter written by `increment` (absent means zero).
+/// Read a counter written by `increment` (absent means zero). Spin's SQLite store keeps
+/// counters as 8-byte little-endian integers; its Redis store keeps them as Redis integers,
+/// which read back as decimal text. Decimal text is recognised first: an 8-byte
+/// little-endian counter made only of ASCII digits would exceed 3.4 × 10^18.
 pub fn decode_counter(key: &str, value: Option<&[u8]>) -> Result<i64, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { key: key.to_string(), reason };
     match value {
         None => Ok(0),
+        Some(bytes) if is_decimal(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| corrupt("a decimal counter out of range".into())),
         Some(bytes) => {
-            let arr: [u8; 8] = bytes.try_into().map_err(|_| StoreError::Corrupt {
-                key: key.to_string(),
-                reason: format!("a counter is 8 bytes, found {}", bytes.len()),
+            let arr: [u8; 8] = bytes.try_into().map_err(|_| {
+                corrupt(format!("a counter is 8 bytes or decimal text, found {} bytes", bytes.len()))
             })?;
             Ok(i64::from_le_bytes(arr))
         }
+    }
+}
+
+fn is_decimal(bytes: &[u8]) -> bool {
+    let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    !digits.is_empty() && digits.len() <= 20 && digits.iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod counter_tests {
+    use super::decode_counter;
+
+    #[test]
+    fn counters_read_back_from_either_back_end() {
+        assert_eq!(decode_counter("k", None).unwrap(), 0);
+        assert_eq!(decode_counter("k", Some(&42i64.to_le_bytes())).unwrap(), 42);
+        assert_eq!(decode_counter("k", Some(&(-3i64).to_le_bytes())).unwrap(), -3);
+        assert_eq!(decode_counter("k", Some(b"42")).unwrap(), 42);
+        assert_eq!(decode_counter("k", Some(b"12345678")).unwrap(), 12_345_678);
+        assert_eq!(decode_counter("k", Some(b"-7")).unwrap(), -7);
+        assert!(decode_counter("k", Some(b"abc")).is_err());
     }
 }
 

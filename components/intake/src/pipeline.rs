@@ -1,0 +1,81 @@
+//! The steps every channel shares once a submission is checked: number it, ask routing,
+//! receive it in the domain, save it.
+
+use ntbcare_contract as contract;
+use ntbcare_domain::clock::Timestamp;
+use ntbcare_domain::complaint::{Channel, Submission};
+use ntbcare_domain::intake::{self, Arrival, Received};
+use ntbcare_domain::routing::Decision;
+use ntbcare_domain::ticket::Ticket;
+use ntbcare_platform::http as web;
+use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore};
+
+/// A complaint received and saved, with the secret only its complainant gets.
+pub struct Accepted {
+    pub received: Received,
+    pub tracking_url: String,
+    pub tracking_secret: String,
+}
+
+pub async fn accept(
+    store: &SpinStore,
+    identity: &SpinStore,
+    submission: Submission,
+    channel: Channel,
+    now: Timestamp,
+) -> ApiResult<Accepted> {
+    let ticket = intake::allocate_ticket(store, now).map_err(|e| ApiError::internal(e.to_string()))?;
+    let decision = ask_routing(&ticket, channel, &submission).await;
+    let tracking_secret = ntbcare_platform::random_hex(16);
+    let base = variable("public_base_url")?;
+    let tracking_url = format!("{}/api/v1/complaints/{ticket}", base.trim_end_matches('/'));
+    let received = intake::receive(Arrival {
+        submission,
+        channel,
+        ticket,
+        decision,
+        tracking_secret: &tracking_secret,
+        tracking_url: &tracking_url,
+        now,
+    });
+    intake::save(store, identity, &received, |ack| {
+        serde_json::to_vec(&contract::OutboxMessage::from(ack)).expect("outbox message encodes")
+    })?;
+    Ok(Accepted { received, tracking_url, tracking_secret })
+}
+
+/// Routing's decision, or the triage queue when routing cannot be reached: a complaint is
+/// never refused because another function is down.
+async fn ask_routing(ticket: &Ticket, channel: Channel, submission: &Submission) -> Decision {
+    let request = contract::RoutingRequest {
+        ticket: ticket.to_string(),
+        channel: channel.into(),
+        category: submission.category.clone(),
+        region_code: submission.location.region_code.to_string(),
+        description: submission.description.clone(),
+    };
+    let answer: Result<contract::Assignment, String> = async {
+        let base = variable("routing_url").map_err(|e| format!("{e:?}"))?;
+        let token = variable("internal_token").map_err(|e| format!("{e:?}"))?;
+        web::call_contract(
+            &base,
+            contract::ROUTING_ROUTE_PATH,
+            contract::INTERNAL_TOKEN_HEADER,
+            &token,
+            &request,
+        )
+        .await
+    }
+    .await;
+    match answer.map(Decision::try_from) {
+        Ok(Ok(decision)) => decision,
+        Ok(Err(bad)) => {
+            eprintln!("routing gave an unusable assignment for {ticket}: {}", bad.0);
+            Decision { unit: None, rule_id: "triage:bad-assignment".into(), suggested_category: None }
+        }
+        Err(e) => {
+            eprintln!("routing unavailable for {ticket}, sent to triage: {e}");
+            Decision { unit: None, rule_id: "triage:routing-unavailable".into(), suggested_category: None }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Messaging channels: Meta (WhatsApp, Messenger, Instagram), Twilio SMS and the JSON SMS
+//! gateway. Every signature is checked over the raw body before anything is parsed; every
+//! message is claimed by its provider id so a redelivery never makes a second complaint.
+
+use ntbcare_domain::channels::{meta, sms_gateway, twilio, ChannelError, InboundMessage};
+use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::conversation::{self, Claim, Target};
+use ntbcare_domain::language::Text;
+use ntbcare_domain::store::KeyValue;
+use ntbcare_platform::http::json_response;
+use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore, SystemClock};
+use serde_json::json;
+use spin_sdk::http::{Request, Response};
+
+use crate::pipeline;
+
+/// A channel error as an answer: signatures and handshakes refuse (401/403), malformed
+/// payloads are the sender's fault (400), a missing secret is ours (503).
+fn refuse(e: ChannelError) -> ApiError {
+    let status = match e {
+        ChannelError::MissingSignature { .. } | ChannelError::BadSignature | ChannelError::Stale { .. } => {
+            401
+        }
+        ChannelError::HandshakeRefused => 403,
+        ChannelError::SecretNotConfigured => 503,
+        ChannelError::Malformed(_) | ChannelError::UnsupportedObject(_) => 400,
+    };
+    ApiError::new(status, e.code(), e.message())
+}
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).and_then(|v| v.as_str())
+}
+
+fn secret(name: &str) -> ApiResult<String> {
+    variable(name)
+}
+
+pub fn meta_handshake(req: &Request) -> ApiResult {
+    let challenge =
+        meta::verify_handshake_query(req.query(), &secret("meta_verify_token")?).map_err(refuse)?;
+    Ok(Response::builder().status(200).header("content-type", "text/plain").body(challenge).build())
+}
+
+pub async fn meta(req: Request) -> ApiResult {
+    meta::verify_signature(req.body(), header(&req, meta::SIGNATURE_HEADER), &secret("meta_app_secret")?)
+        .map_err(refuse)?;
+    let events = meta::parse(req.body()).map_err(refuse)?;
+    let mut outcomes = Vec::new();
+    for event in events {
+        match event {
+            meta::MetaEvent::Message(msg) => outcomes.push(take(msg).await?),
+            meta::MetaEvent::Status(status) => {
+                // Receipts belong to notification; it reads them from the identity store,
+                // where the messages they are about live.
+                let identity = SpinStore::open("identity")?;
+                identity.set(
+                    &format!("receipt/{}", status.provider_message_id),
+                    &serde_json::to_vec(&status).expect("receipt encodes"),
+                )?;
+            }
+            meta::MetaEvent::Ignored { reason } => eprintln!("meta: ignored: {reason}"),
+            meta::MetaEvent::Malformed(e) => eprintln!("meta: malformed item skipped: {e}"),
+        }
+    }
+    // Meta retries and eventually disables a webhook that does not answer 200, so an item
+    // we could not read is logged, not refused. A message still in flight elsewhere is the
+    // one case where we ask for a retry.
+    if outcomes.iter().any(|o| matches!(o, Outcome::InFlight)) {
+        return Err(retry_later());
+    }
+    Ok(json_response(200, &json!({ "received": outcomes.iter().map(Outcome::describe).collect::<Vec<_>>() })))
+}
+
+pub async fn twilio(req: Request) -> ApiResult {
+    let params = twilio::parse_form(req.body()).map_err(refuse)?;
+    let url = format!("{}/webhooks/sms/twilio", variable("public_base_url")?.trim_end_matches('/'));
+    twilio::verify_signature(
+        &url,
+        &params,
+        header(&req, twilio::SIGNATURE_HEADER),
+        &secret("twilio_auth_token")?,
+    )
+    .map_err(refuse)?;
+    let msg = twilio::to_message(&params).map_err(refuse)?;
+    if let Outcome::InFlight = take(msg).await? {
+        return Err(retry_later());
+    }
+    // An empty TwiML answer: the acknowledgement goes out through notification's outbox.
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/xml")
+        .body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
+        .build())
+}
+
+pub async fn sms_gateway(req: Request) -> ApiResult {
+    let now = SystemClock.now();
+    sms_gateway::verify_signature(
+        req.body(),
+        header(&req, sms_gateway::SIGNATURE_HEADER),
+        header(&req, sms_gateway::TIMESTAMP_HEADER),
+        &secret("sms_gateway_secret")?,
+        now,
+    )
+    .map_err(refuse)?;
+    let sms = sms_gateway::parse(req.body()).map_err(refuse)?;
+    let msg = match sms.stored_part(now) {
+        None => sms.message.clone(),
+        Some(part) => {
+            let info = sms.part.clone().expect("a stored part has part info");
+            let prefix = format!("sms/part/{}/{}/{}", sms.message.sender, info.reference, info.count);
+            let identity = SpinStore::open("identity")?;
+            identity.set(
+                &format!("{prefix}/{}", part.index),
+                &serde_json::to_vec(&part).expect("part encodes"),
+            )?;
+            let keys: Vec<String> = (1..=info.count).map(|i| format!("{prefix}/{i}")).collect();
+            let mut stored = Vec::new();
+            for value in identity.get_many(&keys)?.into_iter().flatten() {
+                if let Ok(p) = serde_json::from_slice(&value) {
+                    stored.push(p);
+                }
+            }
+            match sms.reassemble(&stored, now) {
+                sms_gateway::Reassembly::Waiting { missing } => {
+                    return Ok(json_response(202, &json!({ "waiting_for_parts": missing })));
+                }
+                sms_gateway::Reassembly::Complete(whole) => whole,
+            }
+        }
+    };
+    let outcome = take(msg).await?;
+    if let Outcome::InFlight = outcome {
+        return Err(retry_later());
+    }
+    Ok(json_response(200, &json!({ "received": [outcome.describe()] })))
+}
+
+fn retry_later() -> ApiError {
+    ApiError::new(
+        503,
+        "in-flight",
+        Text::new(
+            "Pesan ini sedang diproses; kirim ulang nanti.",
+            "This message is being processed; retry later.",
+        ),
+    )
+}
+
+enum Outcome {
+    New(String),
+    Added(String),
+    Duplicate(String),
+    InFlight,
+}
+
+impl Outcome {
+    fn describe(&self) -> serde_json::Value {
+        match self {
+            Outcome::New(t) => json!({ "ticket": t, "result": "new" }),
+            Outcome::Added(t) => json!({ "ticket": t, "result": "added" }),
+            Outcome::Duplicate(t) => json!({ "ticket": t, "result": "duplicate" }),
+            Outcome::InFlight => json!({ "result": "in-flight" }),
+        }
+    }
+}
+
+fn window_ms() -> i64 {
+    variable("conversation_window_hours")
+        .ok()
+        .and_then(|h| h.trim().parse::<i64>().ok())
+        .map(|h| h * 3600 * 1000)
+        .unwrap_or(conversation::DEFAULT_WINDOW_MS)
+}
+
+/// One message, exactly once: to the sender's complaint, or a new one.
+async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
+    let now: Timestamp = SystemClock.now();
+    let store = SpinStore::open_default()?;
+    let identity = SpinStore::open("identity")?;
+    match conversation::claim(&store, &msg, now)? {
+        Claim::Done(t) => return Ok(Outcome::Duplicate(t.to_string())),
+        Claim::InFlight => return Ok(Outcome::InFlight),
+        Claim::First => {}
+    }
+    let outcome = match conversation::target(&store, &identity, &msg, now, window_ms())? {
+        Target::Existing(ticket) if conversation::add_follow_up(&store, &ticket, &msg, now)? => {
+            conversation::remember(&store, &identity, &msg, &ticket, now)?;
+            Outcome::Added(ticket.to_string())
+        }
+        _ => {
+            let accepted =
+                pipeline::accept(&store, &identity, conversation::submission_from(&msg), msg.channel, now)
+                    .await?;
+            let ticket = accepted.received.complaint.ticket;
+            conversation::remember(&store, &identity, &msg, &ticket, now)?;
+            Outcome::New(ticket.to_string())
+        }
+    };
+    Ok(outcome)
+}

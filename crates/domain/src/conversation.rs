@@ -1,0 +1,350 @@
+//! Messages from messaging channels (WhatsApp, Messenger, Instagram, SMS) into complaints,
+//! exactly once.
+//!
+//! Messaging is a conversation, not a form: a citizen writes several messages about one
+//! problem. So a message quoting a ticket of the sender's own is added to that complaint; a
+//! message within the conversation window of the sender's open complaint is added to it; any
+//! other message opens a new complaint. Providers redeliver, so every message is claimed by
+//! its (channel, provider id) before anything is written, and a redelivery finds the claim.
+//!
+//! Keys: the claim and the id → ticket mapping hold no personal data and live in the shared
+//! store; the conversation (sender → ticket) names a sender, so it lives in the identity store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::channels::{ticket_reference, InboundMessage};
+use crate::clock::Timestamp;
+use crate::complaint::{Attachment, Channel, Complaint, FollowUp, Location, Privacy, Reporter, Submission};
+use crate::keys;
+use crate::language::Language;
+use crate::lifecycle::{Action, Actor, Event};
+use crate::region::RegionCode;
+use crate::store::{get_json, update_json, KeyValue, StoreError};
+use crate::ticket::Ticket;
+
+/// How long after a citizen's last message a new one still belongs to the same complaint,
+/// unless configured otherwise.
+pub const DEFAULT_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// After this long without its result, a claimed message is taken to have been lost with a
+/// crashed request, and a redelivery may process it again.
+pub const CLAIM_TIMEOUT_MS: i64 = 2 * 60 * 1000;
+
+fn inbound_key(channel: Channel, external_id: &str) -> String {
+    format!("inbound/{}/{external_id}", channel.code())
+}
+
+fn claim_key(channel: Channel, external_id: &str) -> String {
+    format!("claim/inbound/{}/{external_id}", channel.code())
+}
+
+fn conversation_key(channel: Channel, sender: &str) -> String {
+    format!("conversation/{}/{sender}", channel.code())
+}
+
+/// Whether this delivery of a message is the one to process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Process it.
+    First,
+    /// Already processed: it went to this complaint.
+    Done(Ticket),
+    /// Another delivery is processing it right now: answer so the provider retries later.
+    InFlight,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Started {
+    at: Timestamp,
+}
+
+/// Claim a message by its provider id.
+pub fn claim(store: &impl KeyValue, msg: &InboundMessage, now: Timestamp) -> Result<Claim, StoreError> {
+    if let Some(ticket) = done(store, msg)? {
+        return Ok(Claim::Done(ticket));
+    }
+    let started_key = format!("{}/started", claim_key(msg.channel, &msg.external_id));
+    if store.increment(&claim_key(msg.channel, &msg.external_id), 1)? == 1 {
+        store.set(&started_key, &serde_json::to_vec(&Started { at: now }).expect("encodes"))?;
+        return Ok(Claim::First);
+    }
+    if let Some(ticket) = done(store, msg)? {
+        return Ok(Claim::Done(ticket));
+    }
+    // Claimed, no result: in flight, or lost with a crash. Take it over only once it is
+    // clearly stale, and only one redelivery may win the takeover.
+    let Some(current) = store.get(&started_key)? else { return Ok(Claim::InFlight) };
+    let started: Started = serde_json::from_slice(&current)
+        .map_err(|e| StoreError::Corrupt { key: started_key.clone(), reason: e.to_string() })?;
+    if now.0 - started.at.0 < CLAIM_TIMEOUT_MS {
+        return Ok(Claim::InFlight);
+    }
+    let renewed = serde_json::to_vec(&Started { at: now }).expect("encodes");
+    Ok(if store.compare_and_swap(&started_key, &current, &renewed)? { Claim::First } else { Claim::InFlight })
+}
+
+fn done(store: &impl KeyValue, msg: &InboundMessage) -> Result<Option<Ticket>, StoreError> {
+    let mapped: Option<String> = get_json(store, &inbound_key(msg.channel, &msg.external_id))?;
+    Ok(mapped.and_then(|t| Ticket::parse(&t).ok()))
+}
+
+/// Where a claimed message goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Add it to this complaint of the sender's.
+    Existing(Ticket),
+    /// Open a new complaint.
+    New,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Conversation {
+    ticket: Ticket,
+    last_at: Timestamp,
+}
+
+/// Decide where a message goes: a quoted ticket of the sender's own, else their open
+/// conversation within `window_ms`, else a new complaint.
+pub fn target(
+    store: &impl KeyValue,
+    identity: &impl KeyValue,
+    msg: &InboundMessage,
+    now: Timestamp,
+    window_ms: i64,
+) -> Result<Target, StoreError> {
+    if let Some(quoted) = msg.text_or_caption().and_then(ticket_reference) {
+        let reporter: Option<Reporter> = get_json(identity, &keys::reporter(&quoted))?;
+        if reporter.is_some_and(|r| sent_by(&r, msg)) && is_open(store, &quoted)? {
+            return Ok(Target::Existing(quoted));
+        }
+    }
+    let conversation: Option<Conversation> = get_json(identity, &conversation_key(msg.channel, &msg.sender))?;
+    if let Some(c) = conversation {
+        if now.0 - c.last_at.0 <= window_ms && is_open(store, &c.ticket)? {
+            return Ok(Target::Existing(c.ticket));
+        }
+    }
+    Ok(Target::New)
+}
+
+/// Whether a reporter on record is the sender of a message: a citizen may add to their own
+/// complaint by quoting its ticket, never to someone else's.
+fn sent_by(reporter: &Reporter, msg: &InboundMessage) -> bool {
+    reporter.handle.as_deref() == Some(msg.sender.as_str())
+        || (reporter.phone.is_some() && reporter.phone == msg.phone())
+}
+
+fn is_open(store: &impl KeyValue, ticket: &Ticket) -> Result<bool, StoreError> {
+    let c: Option<Complaint> = get_json(store, &keys::complaint(ticket))?;
+    Ok(c.is_some_and(|c| c.status.is_open()))
+}
+
+fn attachments(msg: &InboundMessage) -> Vec<Attachment> {
+    msg.media
+        .iter()
+        .map(|m| Attachment {
+            kind: format!("{:?}", m.kind).to_lowercase(),
+            reference: m.provider_ref.clone(),
+            mime_type: m.mime_type.clone(),
+            caption: m.caption.clone(),
+        })
+        .collect()
+}
+
+/// The reporter a message reveals: its sender's handle or number and profile name.
+pub fn reporter_of(msg: &InboundMessage) -> Reporter {
+    Reporter {
+        name: msg.sender_name.clone(),
+        phone: msg.phone(),
+        email: None,
+        handle: (msg.channel != Channel::Sms).then(|| msg.sender.clone()),
+    }
+}
+
+/// A new complaint from a message. Free text names no region, so the complaint is placed
+/// in the province (`52`) until a verifier places it; the text still drives keyword routing.
+pub fn submission_from(msg: &InboundMessage) -> Submission {
+    let description = msg.text_or_caption().map(str::to_string).unwrap_or_else(|| match msg.media.len() {
+        0 if msg.location.is_some() => "(lokasi dikirim tanpa keterangan)".to_string(),
+        0 => "(pesan kosong)".to_string(),
+        _ => "(lampiran dikirim tanpa keterangan)".to_string(),
+    });
+    let description: String =
+        description.chars().take(crate::complaint::limits::DESCRIPTION_MAX_CHARS).collect();
+    Submission {
+        title: None,
+        attachments: attachments(msg),
+        description,
+        category: None,
+        location: Location {
+            region_code: RegionCode::parse("52").expect("province code"),
+            address: msg.location.as_ref().and_then(|l| l.address.clone().or(l.name.clone())),
+            coordinates: msg.location.as_ref().map(|l| l.coordinates),
+        },
+        privacy: Privacy::Anonymous,
+        reporter: reporter_of(msg),
+        language: Language::Id,
+    }
+}
+
+/// Add a message to an existing complaint. A case waiting for information from the
+/// complainant gets it: the pause ends and the history records that information arrived.
+pub fn add_follow_up(
+    store: &impl KeyValue,
+    ticket: &Ticket,
+    msg: &InboundMessage,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let updated = update_json(store, &keys::complaint(ticket), |c: &mut Complaint| {
+        c.case.follow_ups.push(FollowUp {
+            at: now,
+            channel: msg.channel,
+            text: msg.text_or_caption().map(str::to_string),
+            attachments: attachments(msg),
+        });
+        if let Some(since) = c.case.awaiting_information_since.take() {
+            c.case.pauses.push((since, now));
+            c.history.push(Event {
+                at: now,
+                actor: Actor::Complainant,
+                action: Action::ProvideInformation,
+                from: Some(c.status),
+                to: c.status,
+                public_note: Some("Pelapor mengirim informasi tambahan.".into()),
+                internal_note: None,
+            });
+        }
+        c.updated_at = now;
+        Ok::<(), ()>(())
+    })?;
+    Ok(updated.is_some())
+}
+
+/// Record that a message was processed into `ticket`, and keep the sender's conversation
+/// open on it. Written last: a crash before it lets the redelivery process the message.
+pub fn remember(
+    store: &impl KeyValue,
+    identity: &impl KeyValue,
+    msg: &InboundMessage,
+    ticket: &Ticket,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let conversation = Conversation { ticket: ticket.clone(), last_at: now };
+    identity.set(
+        &conversation_key(msg.channel, &msg.sender),
+        &serde_json::to_vec(&conversation).expect("encodes"),
+    )?;
+    store.set(
+        &inbound_key(msg.channel, &msg.external_id),
+        &serde_json::to_vec(ticket.as_str()).expect("encodes"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::casework::tests_support;
+    use crate::lifecycle::CaseStatus;
+    use crate::store::MemoryStore;
+
+    fn message(id: &str, sender: &str, text: &str) -> InboundMessage {
+        InboundMessage {
+            channel: Channel::Whatsapp,
+            external_id: id.into(),
+            sender: sender.into(),
+            sender_name: Some("Baiq".into()),
+            text: Some(text.into()),
+            media: vec![],
+            location: None,
+            sent_at: None,
+        }
+    }
+
+    fn open_case(store: &MemoryStore, identity: &MemoryStore, seq: u64, sender: &str) -> Ticket {
+        let ticket = Ticket::number(2026, seq).unwrap();
+        let mut c = tests_support::complaint(ticket.clone());
+        c.status = CaseStatus::InProgress;
+        store.set(&keys::complaint(&ticket), &serde_json::to_vec(&c).unwrap()).unwrap();
+        let reporter = Reporter { handle: Some(sender.into()), ..Default::default() };
+        identity.set(&keys::reporter(&ticket), &serde_json::to_vec(&reporter).unwrap()).unwrap();
+        ticket
+    }
+
+    #[test]
+    fn a_redelivered_message_is_processed_once() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let msg = message("wamid.1", "6281200000001", "Lampu jalan mati");
+        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
+        assert_eq!(claim(&store, &msg, Timestamp(10)).unwrap(), Claim::InFlight);
+        let t = Ticket::number(2026, 1).unwrap();
+        remember(&store, &identity, &msg, &t, Timestamp(20)).unwrap();
+        assert_eq!(claim(&store, &msg, Timestamp(30)).unwrap(), Claim::Done(t));
+    }
+
+    #[test]
+    fn a_claim_lost_with_a_crash_is_taken_over_once() {
+        let store = MemoryStore::new();
+        let msg = message("wamid.2", "6281200000001", "Lampu jalan mati");
+        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
+        let later = Timestamp(CLAIM_TIMEOUT_MS + 1);
+        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::First);
+        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::InFlight);
+    }
+
+    #[test]
+    fn follow_ups_within_the_window_join_the_open_complaint() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let t = open_case(&store, &identity, 3, "6281200000001");
+        let first = message("wamid.3", "6281200000001", "Jalan rusak");
+        remember(&store, &identity, &first, &t, Timestamp(0)).unwrap();
+        let next = message("wamid.4", "6281200000001", "Ini fotonya");
+        assert_eq!(
+            target(&store, &identity, &next, Timestamp(1_000), DEFAULT_WINDOW_MS).unwrap(),
+            Target::Existing(t)
+        );
+        let much_later = Timestamp(DEFAULT_WINDOW_MS + 1_000);
+        assert_eq!(target(&store, &identity, &next, much_later, DEFAULT_WINDOW_MS).unwrap(), Target::New);
+        let stranger = message("wamid.5", "6281299999999", "Halo");
+        assert_eq!(
+            target(&store, &identity, &stranger, Timestamp(1_000), DEFAULT_WINDOW_MS).unwrap(),
+            Target::New
+        );
+    }
+
+    #[test]
+    fn quoting_ones_own_ticket_attaches_but_quoting_anothers_does_not() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let t = open_case(&store, &identity, 4, "6281200000001");
+        let own = message("wamid.6", "6281200000001", &format!("Bagaimana {t}?"));
+        assert_eq!(target(&store, &identity, &own, Timestamp(0), 0).unwrap(), Target::Existing(t.clone()));
+        let other = message("wamid.7", "6281288888888", &format!("Tambahan untuk {t}"));
+        assert_eq!(target(&store, &identity, &other, Timestamp(0), 0).unwrap(), Target::New);
+    }
+
+    #[test]
+    fn information_arriving_ends_the_pause() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let t = open_case(&store, &identity, 5, "6281200000001");
+        update_json(&store, &keys::complaint(&t), |c: &mut Complaint| {
+            c.case.awaiting_information_since = Some(Timestamp(100));
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert!(
+            add_follow_up(&store, &t, &message("wamid.8", "6281200000001", "RT 03"), Timestamp(500)).unwrap()
+        );
+        let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
+        assert_eq!(c.case.pauses, vec![(Timestamp(100), Timestamp(500))]);
+        assert_eq!(c.case.follow_ups[0].text.as_deref(), Some("RT 03"));
+        assert_eq!(c.history.last().unwrap().action, Action::ProvideInformation);
+    }
+
+    #[test]
+    fn a_new_complaint_from_a_message_keeps_the_sender_as_reporter() {
+        let s = submission_from(&message("wamid.9", "6281200000001", "Sampah menumpuk di pasar"));
+        assert_eq!(s.reporter.handle.as_deref(), Some("6281200000001"));
+        assert_eq!(s.reporter.phone.as_ref().map(|p| p.as_str()), Some("+6281200000001"));
+        assert_eq!(s.privacy, Privacy::Anonymous);
+        assert_eq!(s.location.region_code.as_str(), "52");
+    }
+}
