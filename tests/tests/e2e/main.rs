@@ -2,6 +2,7 @@
 //! local host (see `ntbcare_tests::TestApp`).
 
 mod casework;
+mod channels;
 mod manifest;
 mod spin_conformance;
 mod walking_skeleton;
