@@ -5,7 +5,8 @@
 //! port. Officers never see a reporter's contact: the case record has none, and the
 //! identity store is not declared for this component.
 
-use ntbcare_domain::casework::service::{act, ActError};
+use ntbcare_domain::calendar::WorkingCalendar;
+use ntbcare_domain::casework::service::{self, act, ActError};
 use ntbcare_domain::casework::ActionRequest;
 use ntbcare_domain::clock::{Clock, Timestamp};
 use ntbcare_domain::complaint::Complaint;
@@ -18,6 +19,7 @@ use ntbcare_domain::org::{
 };
 use ntbcare_domain::queues::{self, Queue};
 use ntbcare_domain::session;
+use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::{get_json, KeyValue};
 use ntbcare_domain::ticket::Ticket;
 use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
@@ -46,6 +48,7 @@ fn route(req: Request, lang: Language) -> ApiResult {
         (Method::Post, ["api", "v1", "officers"]) => register_officer(&req),
         (Method::Get, ["api", "v1", "officers"]) => list_officers(&req),
         (Method::Get, ["api", "v1", "cases"]) => list_cases(&req),
+        (Method::Post, ["api", "v1", "cases", "sweep"]) => sweep(&req),
         (Method::Get, ["api", "v1", "cases", ticket]) => show_case(&req, ticket),
         (Method::Post, ["api", "v1", "cases", ticket, "actions"]) => act_on_case(&req, ticket, lang),
         (_, ["api", "v1", "sessions" | "officers" | "cases", ..]) => Err(ApiError::method_not_allowed()),
@@ -231,6 +234,25 @@ fn officer_view(case: &Complaint) -> Value {
     let mut v = serde_json::to_value(case).expect("case encodes");
     if let Some(obj) = v.as_object_mut() {
         obj.remove("tracking_secret_sha256");
+        let now = now();
+        if let Some((step, d)) = ntbcare_domain::casework::clocks::deadlines(
+            case,
+            &SlaRules::seed(),
+            &WorkingCalendar::seed(),
+            now,
+        ) {
+            obj.insert(
+                "deadline".into(),
+                json!({
+                    "step": step,
+                    "due": d.due.to_rfc3339_wita(),
+                    "warn_at": d.warn_at.to_rfc3339_wita(),
+                    "late_at": d.late_at.to_rfc3339_wita(),
+                    "state": d.escalation(now),
+                    "overdue": now >= d.due,
+                }),
+            );
+        }
     }
     v
 }
@@ -330,6 +352,30 @@ fn list_cases(req: &Request) -> ApiResult {
         .map(officer_view)
         .collect();
     Ok(json_response(200, &json!({ "count": visible.len(), "cases": visible })))
+}
+
+/// The escalation sweep, for the scheduler (internal token) or an administrator. An
+/// administrator may run it `as_of` another time (RFC 3339), to see what a sweep then would do.
+fn sweep(req: &Request) -> ApiResult {
+    let internal =
+        web::require_secret(req, ntbcare_contract::INTERNAL_TOKEN_HEADER, "internal_token").is_ok();
+    let admin = !internal && authenticate(req).is_ok_and(|(p, _)| p.role == Role::Administrator);
+    if !internal && !admin {
+        return Err(ApiError::unauthorized());
+    }
+    let at = match web::query_param(req, "as_of") {
+        Some(t) if admin => ntbcare_domain::channels::sms_gateway::parse_rfc3339(&t).ok_or_else(|| {
+            bad_request(
+                "bad-as-of",
+                "`as_of` harus berupa waktu RFC 3339.",
+                "`as_of` must be an RFC 3339 time.",
+            )
+        })?,
+        _ => now(),
+    };
+    let store = SpinStore::open_default()?;
+    let report = service::sweep(&store, &Directory::seed(), &SlaRules::seed(), &WorkingCalendar::seed(), at)?;
+    Ok(json_response(200, &report))
 }
 
 fn load(store: &SpinStore, tickets: &[Ticket]) -> ApiResult<Vec<Complaint>> {

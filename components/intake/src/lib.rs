@@ -25,8 +25,18 @@ async fn route(req: Request, lang: Language) -> ApiResult {
     match (req.method(), path.as_str()) {
         (Method::Get, "/api/v1/intake/health") => Ok(web::health("intake")),
         (Method::Post, "/api/v1/complaints") => web_api::submit(req, lang).await,
+        (Method::Post, p) if p.starts_with("/api/v1/complaints/") && p.ends_with("/rating") => {
+            web_api::rate(&req, &p["/api/v1/complaints/".len()..p.len() - "/rating".len()], lang)
+        }
+        (Method::Post, p) if p.starts_with("/api/v1/complaints/") && p.ends_with("/information") => {
+            web_api::provide_information(
+                &req,
+                &p["/api/v1/complaints/".len()..p.len() - "/information".len()],
+                lang,
+            )
+        }
         (Method::Get, p) if p.starts_with("/api/v1/complaints/") => {
-            web_api::track(&p["/api/v1/complaints/".len()..], lang)
+            web_api::track(&req, &p["/api/v1/complaints/".len()..], lang)
         }
         (_, "/api/v1/complaints") => Err(ApiError::method_not_allowed()),
         (Method::Get, "/webhooks/meta") => webhooks::meta_handshake(&req),

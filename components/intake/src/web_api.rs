@@ -1,8 +1,13 @@
 //! The web and mobile JSON API: submit a complaint, track it.
 
+use ntbcare_domain::casework::service::{self, RateError};
+use ntbcare_domain::casework::{CaseError, RatingRequest};
+use ntbcare_domain::channels::InboundMessage;
 use ntbcare_domain::clock::Clock;
 use ntbcare_domain::complaint::{limits, Channel, Complaint, Submission, SubmissionError};
+use ntbcare_domain::conversation;
 use ntbcare_domain::directory::Directory;
+use ntbcare_domain::intake;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::store::get_json;
@@ -59,8 +64,8 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
     Ok(resp)
 }
 
-pub fn track(raw_ticket: &str, lang: Language) -> ApiResult {
-    let ticket = Ticket::parse(raw_ticket).map_err(|e| {
+fn parse_ticket(raw_ticket: &str) -> ApiResult<Ticket> {
+    Ticket::parse(raw_ticket).map_err(|e| {
         ApiError::new(
             400,
             "malformed-ticket",
@@ -70,13 +75,123 @@ pub fn track(raw_ticket: &str, lang: Language) -> ApiResult {
             ),
         )
         .with_field(Some("ticket".into()))
-    })?;
+    })
+}
+
+fn not_found(ticket: &Ticket) -> ApiError {
+    ApiError::not_found(Text::new(
+        format!("Pengaduan {ticket} tidak ditemukan."),
+        format!("Complaint {ticket} not found."),
+    ))
+}
+
+fn wrong_secret() -> ApiError {
+    ApiError::new(
+        403,
+        "wrong-secret",
+        Text::new(
+            "Kode pelacakan tidak cocok dengan pengaduan ini.",
+            "The tracking code does not match this complaint.",
+        ),
+    )
+}
+
+/// The tracking secret, from the `X-Tracking-Secret` header or the `secret` query parameter
+/// (the tracking link).
+fn presented_secret(req: &Request) -> Option<String> {
+    req.header("x-tracking-secret")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .or_else(|| ntbcare_platform::http::query_param(req, "secret"))
+}
+
+fn load(store: &SpinStore, ticket: &Ticket) -> ApiResult<Complaint> {
+    get_json(store, &keys::complaint(ticket))?.ok_or_else(|| not_found(ticket))
+}
+
+/// The public view for anyone with the ticket; the complainant's own view with the secret.
+pub fn track(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
+    let ticket = parse_ticket(raw_ticket)?;
     let store = SpinStore::open_default()?;
-    let complaint: Complaint = get_json(&store, &keys::complaint(&ticket))?.ok_or_else(|| {
-        ApiError::not_found(Text::new(
-            format!("Pengaduan {ticket} tidak ditemukan."),
-            format!("Complaint {ticket} not found."),
-        ))
+    let complaint = load(&store, &ticket)?;
+    let directory = Directory::seed();
+    match presented_secret(req) {
+        None => Ok(json_response(200, &complaint.public_view(&directory, lang))),
+        Some(secret) if intake::tracking_secret_matches(&complaint, &secret) => {
+            Ok(json_response(200, &complaint.own_view(&directory, lang)))
+        }
+        Some(_) => Err(wrong_secret()),
+    }
+}
+
+fn case_error(e: CaseError) -> ApiError {
+    ApiError::new(e.status(), e.code(), e.message()).with_field(e.field().map(str::to_string))
+}
+
+/// The complainant rates the answer: a low rating or "not resolved" reopens the case.
+pub fn rate(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
+    let ticket = parse_ticket(raw_ticket)?;
+    let secret = presented_secret(req).ok_or_else(wrong_secret)?;
+    let rating = RatingRequest::from_json(req.body()).map_err(case_error)?;
+    let store = SpinStore::open_default()?;
+    match service::rate_case(&store, &ticket, &secret, rating, SystemClock.now()) {
+        Ok((case, _)) => Ok(json_response(200, &case.own_view(&Directory::seed(), lang))),
+        Err(RateError::NotFound(t)) => Err(not_found(&t)),
+        Err(RateError::WrongSecret) => Err(wrong_secret()),
+        Err(RateError::Case(e)) => Err(case_error(e)),
+        Err(RateError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The complainant answers a request for information from the web.
+pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
+    let ticket = parse_ticket(raw_ticket)?;
+    let secret = presented_secret(req).ok_or_else(wrong_secret)?;
+    let body: serde_json::Value = serde_json::from_slice(req.body()).map_err(|e| {
+        ApiError::new(
+            400,
+            "malformed-json",
+            Text::new("Isi permintaan bukan JSON yang sah.", format!("{e}.")),
+        )
     })?;
-    Ok(json_response(200, &complaint.public_view(&Directory::seed(), lang)))
+    let text = body["text"].as_str().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            422,
+            "missing-field",
+            Text::new("Kolom `text` wajib diisi.", "Field `text` is required."),
+        )
+        .with_field(Some("text".into()))
+    })?;
+    if text.chars().count() > limits::DESCRIPTION_MAX_CHARS {
+        return Err(ApiError::new(
+            422,
+            "too-long",
+            Text::new("Kolom `text` terlalu panjang.", "Field `text` is too long."),
+        )
+        .with_field(Some("text".into())));
+    }
+    let store = SpinStore::open_default()?;
+    let complaint = load(&store, &ticket)?;
+    if !intake::tracking_secret_matches(&complaint, &secret) {
+        return Err(wrong_secret());
+    }
+    if !complaint.status.is_open() {
+        return Err(ApiError::new(
+            409,
+            "case-finished",
+            Text::new("Pengaduan ini sudah selesai.", "This complaint is finished."),
+        ));
+    }
+    let message = InboundMessage {
+        channel: Channel::Web,
+        external_id: String::new(),
+        sender: String::new(),
+        sender_name: None,
+        text: Some(text.to_string()),
+        media: vec![],
+        location: None,
+        sent_at: None,
+    };
+    conversation::add_follow_up(&store, &ticket, &message, SystemClock.now())?;
+    Ok(json_response(200, &load(&store, &ticket)?.own_view(&Directory::seed(), lang)))
 }

@@ -29,16 +29,36 @@ pub enum RejectReason {
 /// An officer's action with what it needs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Verify { title: Option<String>, category: Option<String>, privacy: Option<Privacy> },
-    Reject { reason: RejectReason },
-    MarkDuplicate { of: Ticket },
-    Dispatch { unit: Option<UnitId> },
-    Forward { reason: String, suggested_unit: Option<UnitId> },
+    Verify {
+        title: Option<String>,
+        category: Option<String>,
+        privacy: Option<Privacy>,
+        priority: Option<crate::sla::Priority>,
+    },
+    Reject {
+        reason: RejectReason,
+    },
+    MarkDuplicate {
+        of: Ticket,
+    },
+    Dispatch {
+        unit: Option<UnitId>,
+    },
+    Forward {
+        reason: String,
+        suggested_unit: Option<UnitId>,
+    },
     Accept,
-    RequestInformation { question: String },
-    Respond { answer: String },
+    RequestInformation {
+        question: String,
+    },
+    Respond {
+        answer: String,
+    },
     Close,
-    Reopen { reason: String },
+    Reopen {
+        reason: String,
+    },
 }
 
 impl Command {
@@ -161,6 +181,12 @@ impl ActionRequest {
             "verify" => Command::Verify {
                 title: text(&obj, "title", 150)?,
                 category: text(&obj, "category", 64)?,
+                priority: text(&obj, "priority", 20)?
+                    .map(|p| {
+                        crate::sla::Priority::parse(&p)
+                            .ok_or_else(|| invalid("priority", "must be urgent, important or ordinary"))
+                    })
+                    .transpose()?,
                 privacy: match text(&obj, "privacy", 20)?.as_deref() {
                     None => None,
                     Some("public") => Some(Privacy::Public),
@@ -257,7 +283,10 @@ pub fn apply(
     let mut next = case.clone();
     let mut forward_reason = None;
     let public_note = match request.command {
-        Command::Verify { title, category, privacy } => {
+        Command::Verify { title, category, privacy, priority } => {
+            if priority.is_some() {
+                next.case.priority = priority;
+            }
             if let Some(c) = &category {
                 if directory.category(c).is_none() {
                     return Err(invalid("category", format!("`{c}` is not a known category")));
@@ -336,6 +365,7 @@ pub fn apply(
         Command::Close => None,
         Command::Reopen { reason } => {
             next.case.reopened += 1;
+            next.case.priority = Some(raised(next.case.priority));
             Some(reason)
         }
     };
@@ -354,12 +384,25 @@ pub fn apply(
         public_note,
         internal_note,
     };
+    if to != from {
+        // A new step starts with a clean escalation record.
+        next.case.escalation = None;
+    }
     next.status = to;
     next.updated_at = now;
     next.history.push(event.clone());
     let unit_before = case.unit.clone();
     *case = next;
     Ok(Applied { from, to, unit_before, event })
+}
+
+/// One level more urgent: a reopened case must not wait as long as it already did.
+pub fn raised(p: Option<crate::sla::Priority>) -> crate::sla::Priority {
+    use crate::sla::Priority as P;
+    match p.unwrap_or(P::Ordinary) {
+        P::Ordinary => P::Important,
+        P::Important | P::Urgent => P::Urgent,
+    }
 }
 
 fn rank(p: Privacy) -> u8 {
@@ -585,12 +628,150 @@ pub mod service {
             Some(Ok(case)) => case,
         };
         let applied = applied.expect("applied when the update succeeded");
+        record(store, &case, &applied, before_queue, notices_for(&case, &applied, directory))?;
+        Ok((case, applied))
+    }
+
+    /// What follows a change to a case: status tallies, queues, notices.
+    fn record(
+        store: &impl KeyValue,
+        case: &Complaint,
+        applied: &Applied,
+        before_queue: Option<crate::queues::Queue>,
+        notices: Vec<crate::notices::Notice>,
+    ) -> Result<(), StoreError> {
+        if !notices.is_empty() {
+            let entries: Vec<(String, Vec<u8>)> =
+                notices.iter().map(|n| (n.key(), serde_json::to_vec(n).expect("notice encodes"))).collect();
+            store.set_many(&entries)?;
+        }
         if applied.from != applied.to {
             store.increment(&keys::tally_status(applied.from), -1)?;
             store.increment(&keys::tally_status(applied.to), 1)?;
         }
-        move_case(store, before_queue, queue_of(&case), ticket)?;
+        move_case(store, before_queue, queue_of(case), &case.ticket)
+    }
+
+    #[derive(Debug, Error)]
+    pub enum RateError {
+        #[error("no case {0}")]
+        NotFound(Ticket),
+        #[error("the tracking secret does not open this case")]
+        WrongSecret,
+        #[error(transparent)]
+        Case(#[from] CaseError),
+        #[error(transparent)]
+        Store(#[from] StoreError),
+    }
+
+    /// The complainant, holding the tracking secret, rates the answer.
+    pub fn rate_case(
+        store: &impl KeyValue,
+        ticket: &Ticket,
+        secret: &str,
+        rating: RatingRequest,
+        now: Timestamp,
+    ) -> Result<(Complaint, Applied), RateError> {
+        let mut before_queue = None;
+        let mut applied = None;
+        let outcome = update_json(store, &keys::complaint(ticket), |case: &mut Complaint| {
+            if !crate::intake::tracking_secret_matches(case, secret) {
+                return Err(RateError::WrongSecret);
+            }
+            before_queue = queue_of(case);
+            applied = Some(rate(case, rating.clone(), now)?);
+            Ok(())
+        })?;
+        let case = match outcome {
+            None => return Err(RateError::NotFound(ticket.clone())),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(case)) => case,
+        };
+        let applied = applied.expect("applied when the update succeeded");
+        let notices = match (&applied.event.action, &case.unit) {
+            (Action::Reopen, Some(unit)) => vec![crate::notices::Notice::new(
+                ticket,
+                &format!("event-{}", case.history.len()),
+                crate::notices::Audience::UnitOfficers { unit: unit.clone() },
+                "case-reopened",
+                vec![("ticket".into(), ticket.to_string())],
+                now,
+            )],
+            _ => vec![],
+        };
+        record(store, &case, &applied, before_queue, notices)?;
         Ok((case, applied))
+    }
+
+    /// What one sweep did.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+    pub struct SweepReport {
+        pub examined: usize,
+        pub escalated: usize,
+        pub closed: usize,
+    }
+
+    /// Every open case: triage, the forwarded queue and every unit's queue.
+    pub fn open_cases(
+        store: &impl KeyValue,
+        directory: &Directory,
+        now: Timestamp,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        use crate::queues::{tickets_in, triage, Queue};
+        let mut cases = triage(store, now, usize::MAX)?;
+        let mut tickets = tickets_in(store, &Queue::Forwarded)?;
+        for unit in &directory.units {
+            tickets.extend(tickets_in(store, &Queue::Unit(unit.id.clone()))?);
+        }
+        let keys: Vec<String> = tickets.iter().map(keys::complaint).collect();
+        for value in store.get_many(&keys)?.into_iter().flatten() {
+            let c: Complaint = serde_json::from_slice(&value)
+                .map_err(|e| StoreError::Corrupt { key: "complaint".into(), reason: e.to_string() })?;
+            cases.push(c);
+        }
+        Ok(cases)
+    }
+
+    /// The escalation sweep: warn before deadlines, escalate at and after them, close
+    /// answers nobody replied to. Each level is raised once per step, so running the sweep
+    /// twice, or two sweeps at once, raises nothing twice.
+    pub fn sweep(
+        store: &impl KeyValue,
+        directory: &Directory,
+        rules: &crate::sla::SlaRules,
+        calendar: &crate::calendar::WorkingCalendar,
+        now: Timestamp,
+    ) -> Result<SweepReport, StoreError> {
+        let mut report = SweepReport::default();
+        for case in open_cases(store, directory, now)? {
+            report.examined += 1;
+            if assess(&case, rules, calendar, now) == SweepStep::Nothing {
+                continue;
+            }
+            let mut before_queue = None;
+            let mut done = None;
+            // Decide again on the fresh record inside the update: another sweep may have won.
+            let outcome = update_json(store, &keys::complaint(&case.ticket), |c: &mut Complaint| {
+                let step = assess(c, rules, calendar, now);
+                before_queue = queue_of(c);
+                match apply_sweep(c, &step, now) {
+                    Some(applied) => {
+                        done = Some((step, applied));
+                        Ok(())
+                    }
+                    None => Err(()),
+                }
+            })?;
+            let Some(Ok(updated)) = outcome else { continue };
+            let (step, applied) = done.expect("applied when the update succeeded");
+            match step {
+                SweepStep::AutoClose => report.closed += 1,
+                SweepStep::Escalate(..) => report.escalated += 1,
+                SweepStep::Nothing => {}
+            }
+            record(store, &updated, &applied, before_queue, sweep_notices(&updated, &step, now))?;
+        }
+        Ok(report)
     }
 
     #[cfg(test)]
@@ -635,6 +816,320 @@ pub mod service {
                 act(&store, &dir, &coordinator, &missing, accept, Timestamp(7)),
                 Err(ActError::NotFound(_))
             ));
+        }
+    }
+}
+
+/// The clock of the step a case is in: which step, since when, and its deadlines.
+pub mod clocks {
+    use super::*;
+    use crate::calendar::WorkingCalendar;
+    use crate::sla::{Deadlines, Priority, SlaRules, Step};
+
+    /// When the case last took `actions`, or was received.
+    fn last(c: &Complaint, actions: &[Action]) -> Timestamp {
+        c.history.iter().rev().find(|e| actions.contains(&e.action)).map(|e| e.at).unwrap_or(c.received_at)
+    }
+
+    /// The step now running and when it started; none for a finished case.
+    pub fn open_step(c: &Complaint) -> Option<(Step, Timestamp)> {
+        use CaseStatus as S;
+        Some(match c.status {
+            S::Received | S::Verified => (Step::Verification, c.received_at),
+            S::Forwarded => (Step::Verification, last(c, &[Action::Forward])),
+            S::Dispatched | S::Reopened => {
+                (Step::FirstResponse, last(c, &[Action::Dispatch, Action::Reopen]))
+            }
+            S::InProgress => (Step::FollowUp, last(c, &[Action::Dispatch, Action::Reopen])),
+            S::Responded => (Step::AutoClose, last(c, &[Action::Respond])),
+            S::Closed | S::Rejected => return None,
+        })
+    }
+
+    /// The open step's deadlines, counting pauses (an open pause runs until `now`).
+    pub fn deadlines(
+        c: &Complaint,
+        rules: &SlaRules,
+        calendar: &WorkingCalendar,
+        now: Timestamp,
+    ) -> Option<(Step, Deadlines)> {
+        let (step, started) = open_step(c)?;
+        let mut paused = c.case.pauses.clone();
+        if let Some(since) = c.case.awaiting_information_since {
+            paused.push((since, now.max(since)));
+        }
+        let region = c.location.region_code.regency();
+        let priority = c.case.priority.unwrap_or(Priority::Ordinary);
+        Some((step, rules.deadlines(step, priority, started, &paused, calendar, Some(&region))))
+    }
+}
+
+/// Notices an applied action asks for. Officers hear of work; the complainant hears of
+/// every change they should know, never of internal notes.
+pub fn notices_for(
+    case: &Complaint,
+    applied: &Applied,
+    directory: &Directory,
+) -> Vec<crate::notices::Notice> {
+    use crate::notices::{Audience, Notice};
+    let subject = format!("event-{}", case.history.len());
+    let at = applied.event.at;
+    let ticket = &case.ticket;
+    let status = (String::from("status"), case.status.label().get(case.language).to_string());
+    let agency =
+        case.unit.as_ref().and_then(|u| directory.unit(u)).map(|u| u.name.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut tell = |audience: Audience, template: &str, fields: Vec<(String, String)>| {
+        out.push(Notice::new(ticket, &subject, audience, template, fields, at));
+    };
+    let base = vec![("ticket".to_string(), ticket.to_string()), status.clone()];
+    match applied.event.action {
+        Action::Dispatch => {
+            if let Some(unit) = &case.unit {
+                tell(Audience::UnitOfficers { unit: unit.clone() }, "case-assigned", base.clone());
+            }
+            let mut f = base.clone();
+            f.push(("agency".into(), agency));
+            tell(Audience::Complainant, "status-changed", f);
+        }
+        Action::Reopen => {
+            if let Some(unit) = &case.unit {
+                tell(Audience::UnitOfficers { unit: unit.clone() }, "case-reopened", base.clone());
+            }
+            tell(Audience::Complainant, "status-changed", base);
+        }
+        Action::RequestInformation => {
+            let mut f = base;
+            f.push(("question".into(), applied.event.public_note.clone().unwrap_or_default()));
+            tell(Audience::Complainant, "information-requested", f);
+        }
+        Action::Respond => {
+            let mut f = base;
+            f.push(("agency".into(), agency));
+            let excerpt: String =
+                applied.event.public_note.clone().unwrap_or_default().chars().take(300).collect();
+            f.push(("answer_excerpt".into(), excerpt));
+            tell(Audience::Complainant, "answer-given", f);
+        }
+        Action::Reject | Action::MarkDuplicate => {
+            let mut f = base;
+            f.push(("reason".into(), applied.event.public_note.clone().unwrap_or_default()));
+            tell(Audience::Complainant, "complaint-rejected", f);
+        }
+        Action::Close => tell(Audience::Complainant, "complaint-closed", base),
+        Action::Verify | Action::Accept | Action::Forward => {
+            if applied.from != applied.to {
+                tell(Audience::Complainant, "status-changed", base);
+            }
+        }
+        Action::Receive | Action::ProvideInformation | Action::Escalate | Action::Rate => {}
+    }
+    out
+}
+
+/// What the complainant says of an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RatingRequest {
+    pub score: u8,
+    pub resolved: crate::complaint::Resolution,
+    pub comment: Option<String>,
+}
+
+impl RatingRequest {
+    /// Parse `{"score": 1-5, "resolved": "yes" | "partly" | "no", "comment": "..."}`.
+    pub fn from_json(body: &[u8]) -> Result<RatingRequest, CaseError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| invalid("body", format!("not valid JSON: {e}")))?;
+        let Value::Object(obj) = value else { return Err(invalid("body", "must be a JSON object")) };
+        let score = obj
+            .get("score")
+            .and_then(Value::as_u64)
+            .filter(|s| (1..=5).contains(s))
+            .ok_or_else(|| invalid("score", "must be a whole number from 1 to 5"))? as u8;
+        let resolved = match required(&obj, "resolved", 10)?.as_str() {
+            "yes" | "ya" => crate::complaint::Resolution::Yes,
+            "partly" | "sebagian" => crate::complaint::Resolution::Partly,
+            "no" | "tidak" => crate::complaint::Resolution::No,
+            _ => return Err(invalid("resolved", "must be yes, partly or no")),
+        };
+        Ok(RatingRequest { score, resolved, comment: text(&obj, "comment", 1000)? })
+    }
+
+    /// Whether the complainant was let down: a low score or "not resolved".
+    pub fn reopens(&self) -> bool {
+        self.score <= 2 || self.resolved == crate::complaint::Resolution::No
+    }
+}
+
+/// Record the complainant's rating of an answer: a low rating or "not resolved" reopens
+/// the case to the same unit, one priority higher; otherwise the case closes.
+pub fn rate(case: &mut Complaint, rating: RatingRequest, now: Timestamp) -> Result<Applied, CaseError> {
+    if case.status != CaseStatus::Responded {
+        return Err(CaseError::Conflict(TransitionError {
+            action: Action::Rate,
+            from: case.status,
+            reason: "only an answered case can be rated",
+        }));
+    }
+    let from = case.status;
+    let (action, to, note) = if rating.reopens() {
+        (
+            Action::Reopen,
+            CaseStatus::Reopened,
+            "Pelapor menilai jawaban belum menyelesaikan masalah; dibuka kembali.",
+        )
+    } else {
+        (Action::Close, CaseStatus::Closed, "Pelapor menilai jawaban dan pengaduan ditutup.")
+    };
+    if rating.reopens() {
+        case.case.reopened += 1;
+        case.case.priority = Some(raised(case.case.priority));
+    }
+    case.case.rating = Some(crate::complaint::Rating {
+        at: now,
+        score: rating.score,
+        resolved: rating.resolved,
+        comment: rating.comment,
+    });
+    let event = Event {
+        at: now,
+        actor: Actor::Complainant,
+        action,
+        from: Some(from),
+        to,
+        public_note: Some(note.to_string()),
+        internal_note: None,
+    };
+    case.status = to;
+    case.updated_at = now;
+    case.case.escalation = None;
+    case.history.push(event.clone());
+    Ok(Applied { from, to, unit_before: case.unit.clone(), event })
+}
+
+/// What the sweep does to one case at `now`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepStep {
+    Nothing,
+    /// The answer got no reply in time: close it.
+    AutoClose,
+    /// A deadline level was reached for the first time.
+    Escalate(crate::sla::Step, crate::sla::Escalation, crate::sla::Deadlines),
+}
+
+/// Decide the sweep's step for one case.
+pub fn assess(
+    c: &Complaint,
+    rules: &crate::sla::SlaRules,
+    calendar: &crate::calendar::WorkingCalendar,
+    now: Timestamp,
+) -> SweepStep {
+    use crate::sla::{Escalation, Step};
+    let Some((step, deadlines)) = clocks::deadlines(c, rules, calendar, now) else {
+        return SweepStep::Nothing;
+    };
+    if step == Step::AutoClose {
+        return if now >= deadlines.due { SweepStep::AutoClose } else { SweepStep::Nothing };
+    }
+    let level = deadlines.escalation(now);
+    let recorded =
+        c.case.escalation.filter(|(s, _)| *s == step).map(|(_, l)| l).unwrap_or(Escalation::OnTime);
+    if level > recorded {
+        SweepStep::Escalate(step, level, deadlines)
+    } else {
+        SweepStep::Nothing
+    }
+}
+
+/// Apply the sweep's step: an escalation event or the automatic closure, by NTB Care itself.
+pub fn apply_sweep(c: &mut Complaint, step: &SweepStep, now: Timestamp) -> Option<Applied> {
+    use crate::sla::Escalation;
+    let from = c.status;
+    let event = match step {
+        SweepStep::Nothing => return None,
+        SweepStep::AutoClose => {
+            c.status = CaseStatus::Closed;
+            Event {
+                at: now,
+                actor: Actor::System,
+                action: Action::Close,
+                from: Some(from),
+                to: CaseStatus::Closed,
+                public_note: Some(
+                    "Ditutup otomatis: tidak ada tanggapan atas jawaban dalam batas waktu.".into(),
+                ),
+                internal_note: None,
+            }
+        }
+        SweepStep::Escalate(s, level, deadlines) => {
+            c.case.escalation = Some((*s, *level));
+            let what = match level {
+                Escalation::Warn => "Peringatan: tenggat segera tiba",
+                Escalation::Overdue => "Melewati tenggat: dieskalasi ke kepala unit",
+                Escalation::Late => "Terlambat: dieskalasi ke koordinator dan Inspektorat",
+                Escalation::OnTime => return None,
+            };
+            Event {
+                at: now,
+                actor: Actor::System,
+                action: Action::Escalate,
+                from: Some(from),
+                to: from,
+                public_note: None,
+                internal_note: Some(format!(
+                    "{what} ({}; tenggat {}).",
+                    s.code(),
+                    deadlines.due.to_rfc3339_wita()
+                )),
+            }
+        }
+    };
+    c.updated_at = now;
+    c.history.push(event.clone());
+    Some(Applied { from, to: c.status, unit_before: c.unit.clone(), event })
+}
+
+/// Notices for a sweep step: escalations go up the chain, a closure to the complainant.
+pub fn sweep_notices(c: &Complaint, step: &SweepStep, now: Timestamp) -> Vec<crate::notices::Notice> {
+    use crate::notices::{Audience, Notice};
+    use crate::sla::Escalation;
+    let t = &c.ticket;
+    let fields = |due: Option<Timestamp>| {
+        let mut f = vec![("ticket".to_string(), t.to_string())];
+        if let Some(due) = due {
+            f.push(("due_date".to_string(), due.to_rfc3339_wita()));
+        }
+        f
+    };
+    match step {
+        SweepStep::Nothing => vec![],
+        SweepStep::AutoClose => {
+            vec![Notice::new(t, "auto-close", Audience::Complainant, "complaint-closed", fields(None), now)]
+        }
+        SweepStep::Escalate(s, level, d) => {
+            let subject = format!("{}-{}", s.code(), level.code());
+            let unit = c.unit.clone();
+            let mut audiences = Vec::new();
+            match (level, unit) {
+                (Escalation::Warn, Some(u)) => {
+                    audiences.push((Audience::UnitOfficers { unit: u }, "deadline-approaching"))
+                }
+                (Escalation::Overdue, Some(u)) => {
+                    audiences.push((Audience::UnitHead { unit: u }, "case-escalated"))
+                }
+                (Escalation::Warn | Escalation::Overdue, None) => {
+                    audiences.push((Audience::Coordinators, "deadline-approaching"))
+                }
+                (Escalation::Late, _) => {
+                    audiences.push((Audience::Coordinators, "case-escalated"));
+                    audiences.push((Audience::Inspectorate, "case-escalated"));
+                }
+                (Escalation::OnTime, _) => {}
+            }
+            audiences
+                .into_iter()
+                .map(|(a, tpl)| Notice::new(t, &subject, a, tpl, fields(Some(d.due)), now))
+                .collect()
         }
     }
 }

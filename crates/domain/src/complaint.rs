@@ -535,6 +535,35 @@ pub struct CaseState {
     /// What the complainant sent after the complaint was opened (messaging channels).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<FollowUp>,
+    /// Set by the verifier; none means ordinary (*biasa*).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<crate::sla::Priority>,
+    /// The highest escalation recorded for the step now open, so each level is raised once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<(crate::sla::Step, crate::sla::Escalation)>,
+    /// The complainant's rating of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+}
+
+/// How the complainant judged the answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub at: Timestamp,
+    /// 1 (very bad) to 5 (very good).
+    pub score: u8,
+    pub resolved: Resolution,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Whether the answer solved the problem, in the complainant's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    Yes,
+    Partly,
+    No,
 }
 
 /// A later message from the complainant, added to their complaint.
@@ -603,7 +632,63 @@ pub struct PublicView {
     pub history: Vec<PublicEvent>,
 }
 
+/// What the complainant sees with their tracking secret: everything public, plus the
+/// answers, the open question, their rating, and whether they may rate now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwnView {
+    #[serde(flatten)]
+    pub public: PublicView,
+    pub answers: Vec<OwnAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    pub can_rate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwnAnswer {
+    pub at: String,
+    pub agency: String,
+    pub text: String,
+}
+
 impl Complaint {
+    /// The complainant's own view (the caller has checked the tracking secret).
+    pub fn own_view(&self, directory: &Directory, lang: Language) -> OwnView {
+        // The complainant sees their own complaint in full, whatever its privacy.
+        let mut as_public = self.clone();
+        as_public.privacy = Privacy::Anonymous;
+        let mut public = as_public.public_view(directory, lang);
+        public.privacy = Some(self.privacy.code().into());
+        let question = self.case.awaiting_information_since.and_then(|_| {
+            self.history
+                .iter()
+                .rev()
+                .find(|e| e.action == crate::lifecycle::Action::RequestInformation)
+                .and_then(|e| e.public_note.clone())
+        });
+        OwnView {
+            public,
+            answers: self
+                .case
+                .answers
+                .iter()
+                .map(|a| OwnAnswer {
+                    at: a.at.to_rfc3339_wita(),
+                    agency: directory
+                        .unit(&a.unit)
+                        .map(|u| u.name.clone())
+                        .unwrap_or_else(|| a.unit.to_string()),
+                    text: a.text.clone(),
+                })
+                .collect(),
+            question,
+            rating: self.case.rating.clone(),
+            can_rate: self.status == CaseStatus::Responded,
+        }
+    }
+
     /// The public view: for a confidential complaint nothing but its status; otherwise the
     /// complaint without personal data and the public history.
     pub fn public_view(&self, directory: &Directory, lang: Language) -> PublicView {

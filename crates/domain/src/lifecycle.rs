@@ -92,6 +92,10 @@ pub enum Action {
     Respond,
     Close,
     Reopen,
+    /// A deadline warning or escalation raised by the sweep; changes no status.
+    Escalate,
+    /// The complainant rated the answer (the case then closes or reopens).
+    Rate,
 }
 
 impl Action {
@@ -109,6 +113,8 @@ impl Action {
             Action::Respond => "respond",
             Action::Close => "close",
             Action::Reopen => "reopen",
+            Action::Escalate => "escalate",
+            Action::Rate => "rate",
         }
     }
 }
@@ -138,6 +144,7 @@ pub fn next_status(from: CaseStatus, action: Action) -> Result<CaseStatus, Trans
         _ => {
             let reason = match (action, from) {
                 (A::Receive, _) => "a case is received only once, when it arrives",
+                (A::Escalate | A::Rate, _) => "this is recorded by NTB Care itself, not taken as an action",
                 (_, S::Closed) => "the case is closed; reopen it first",
                 (_, S::Rejected) => "the case was rejected",
                 (A::Dispatch, _) => "only a verified or forwarded case can be dispatched",

@@ -224,7 +224,7 @@ pub fn forbid(p: &Principal, action: Action, c: &Complaint, directory: &Director
         A::Verify | A::Reject | A::MarkDuplicate | A::Dispatch | A::Close | A::Reopen => coordinator,
         A::Forward => coordinator || unit_officer,
         A::Accept | A::RequestInformation | A::Respond => unit_officer,
-        A::Receive | A::ProvideInformation => false,
+        A::Receive | A::ProvideInformation | A::Escalate | A::Rate => false,
     };
     if allowed {
         None

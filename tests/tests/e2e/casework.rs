@@ -203,3 +203,171 @@ fn officers_are_authenticated_and_sessions_end() {
     assert_eq!(desk.app.delete_as(&token, "/api/v1/sessions/current").unwrap().status, 204);
     assert_eq!(desk.app.get_as(&token, "/api/v1/cases").unwrap().status, 401);
 }
+
+/// Walk a case to an answer and give back the complainant's tracking secret.
+fn answered(desk: &Desk) -> (String, String) {
+    let r = desk.app.post_json("/api/v1/complaints", &road_in_mataram()).unwrap();
+    let created = r.json().unwrap();
+    let (ticket, secret) = (
+        created["ticket"].as_str().unwrap().to_string(),
+        created["tracking_secret"].as_str().unwrap().to_string(),
+    );
+    let coordinator = desk.sign_in("koordinator");
+    let mataram = desk.sign_in("mataram");
+    desk.act(&coordinator, &ticket, json!({"action": "verify"}));
+    desk.act(&coordinator, &ticket, json!({"action": "dispatch"}));
+    desk.act(&mataram, &ticket, json!({"action": "accept"}));
+    let r = desk.act(&mataram, &ticket, json!({"action": "respond", "answer": ANSWER}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    (ticket, secret)
+}
+
+fn rate(desk: &Desk, ticket: &str, secret: &str, body: Value) -> Reply {
+    desk.app
+        .post_raw(
+            &format!("/api/v1/complaints/{ticket}/rating"),
+            "application/json",
+            body.to_string().as_bytes(),
+            &[("x-tracking-secret", secret)],
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_low_rating_reopens_the_case_to_the_same_unit_and_a_good_one_closes_it() {
+    let desk = Desk::open();
+    let (ticket, secret) = answered(&desk);
+    // The complainant's own view, with the secret, shows the answer and may rate.
+    let own = desk
+        .app
+        .get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", &secret)])
+        .unwrap();
+    let own = own.json().unwrap();
+    assert_eq!(own["answers"][0]["text"], ANSWER);
+    assert_eq!(own["can_rate"], true);
+    // Someone without the secret cannot rate.
+    assert_eq!(rate(&desk, &ticket, "tebakan", json!({"score": 1, "resolved": "no"})).status, 403);
+    let bad = rate(&desk, &ticket, &secret, json!({"score": 9, "resolved": "no"}));
+    assert_eq!(bad.status, 422, "{}", bad.body);
+
+    let r =
+        rate(&desk, &ticket, &secret, json!({"score": 2, "resolved": "no", "comment": "Masih berlubang"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().unwrap()["status"], "reopened");
+    // Back in the same unit's queue, one priority higher.
+    let mataram = desk.sign_in("mataram");
+    let case = desk.app.get_as(&mataram, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
+    assert_eq!((case["status"].as_str(), case["unit"].as_str()), (Some("reopened"), Some("pemkot-mataram")));
+    assert_eq!(case["case"]["priority"], "important");
+    assert_eq!(case["deadline"]["step"], "first-response", "{case}");
+
+    desk.act(&mataram, &ticket, json!({"action": "accept"}));
+    let again =
+        "Tim kembali ke lokasi pada hari Rabu dan menambal ulang lubang dengan aspal panas sesuai standar.";
+    assert_eq!(desk.act(&mataram, &ticket, json!({"action": "respond", "answer": again})).status, 200);
+    let r = rate(&desk, &ticket, &secret, json!({"score": 5, "resolved": "yes"}));
+    assert_eq!(r.json().unwrap()["status"], "closed", "{}", r.body);
+    // A closed case cannot be rated again.
+    assert_eq!(rate(&desk, &ticket, &secret, json!({"score": 1, "resolved": "no"})).status, 409);
+    let summary = desk.app.get("/api/v1/reports/summary").unwrap().json().unwrap();
+    assert_eq!(summary["by_status"]["closed"], 1, "{summary}");
+    assert_eq!(summary["by_status"]["reopened"], 0, "{summary}");
+}
+
+#[test]
+fn asking_for_information_waits_for_the_complainants_reply() {
+    let desk = Desk::open();
+    let r = desk.app.post_json("/api/v1/complaints", &road_in_mataram()).unwrap().json().unwrap();
+    let (ticket, secret) =
+        (r["ticket"].as_str().unwrap().to_string(), r["tracking_secret"].as_str().unwrap().to_string());
+    let coordinator = desk.sign_in("koordinator");
+    let mataram = desk.sign_in("mataram");
+    desk.act(&coordinator, &ticket, json!({"action": "verify"}));
+    desk.act(&coordinator, &ticket, json!({"action": "dispatch"}));
+    desk.act(&mataram, &ticket, json!({"action": "accept"}));
+    let q = desk.act(
+        &mataram,
+        &ticket,
+        json!({"action": "request-information", "question": "Di RT berapa lokasinya?"}),
+    );
+    assert_eq!(q.status, 200, "{}", q.body);
+    let own = desk
+        .app
+        .get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", &secret)])
+        .unwrap();
+    assert_eq!(own.json().unwrap()["question"], "Di RT berapa lokasinya?");
+    let reply = desk
+        .app
+        .post_raw(
+            &format!("/api/v1/complaints/{ticket}/information"),
+            "application/json",
+            json!({"text": "RT 03, depan warung Bu Sri"}).to_string().as_bytes(),
+            &[("x-tracking-secret", &secret)],
+        )
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.json().unwrap().get("question").is_none());
+    let case = desk.app.get_as(&mataram, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
+    assert_eq!(case["case"]["follow_ups"][0]["text"], "RT 03, depan warung Bu Sri");
+    assert_eq!(case["case"]["pauses"].as_array().unwrap().len(), 1);
+}
+
+fn sweep(desk: &Desk, as_of: &str) -> Value {
+    let r = desk
+        .app
+        .post_json_as(TEST_ADMIN_TOKEN, &format!("/api/v1/cases/sweep?as_of={as_of}"), &json!({}))
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json().unwrap()
+}
+
+fn rfc3339_days_from_now(days: i64) -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+        + days * 86_400;
+    let (d, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
+    let z = d + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rem / 3600, rem / 60 % 60)
+}
+
+#[test]
+fn the_sweep_escalates_an_overdue_case_once_per_level() {
+    let desk = Desk::open();
+    let ticket = desk.submit(road_in_mataram());
+    // Nothing is due today.
+    assert_eq!(sweep(&desk, &rfc3339_days_from_now(0))["escalated"], 0);
+    // A month later the unverified complaint is long past its 3 working days: late.
+    let later = rfc3339_days_from_now(30);
+    let report = sweep(&desk, &later);
+    assert_eq!((report["examined"].as_i64(), report["escalated"].as_i64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(sweep(&desk, &later)["escalated"], 0, "a level is raised once");
+    let coordinator = desk.sign_in("koordinator");
+    let case = desk.app.get_as(&coordinator, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
+    let last = case["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "escalate", "{case}");
+    assert!(last["internal_note"].as_str().unwrap().contains("Inspektorat"), "{last}");
+    // The public never sees escalations' internal notes.
+    let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap();
+    assert!(!public.body.contains("Inspektorat"));
+    // Only the scheduler or an administrator may sweep.
+    let officer = desk.app.post_json_as(&coordinator, "/api/v1/cases/sweep", &json!({})).unwrap();
+    assert_eq!(officer.status, 401);
+}
+
+#[test]
+fn an_answer_nobody_replies_to_closes_by_itself() {
+    let desk = Desk::open();
+    let (ticket, _) = answered(&desk);
+    let report = sweep(&desk, &rfc3339_days_from_now(40));
+    assert_eq!(report["closed"], 1, "{report}");
+    let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
+    assert_eq!(public["status"], "closed");
+}

@@ -36,10 +36,15 @@ pub const PLACEHOLDERS: [&str; 10] = [
 
 /// What an officer's message may contain. Not `tracking_url`: the citizen's tracking link
 /// carries their private secret. Nothing names or reaches the complainant.
-pub const OFFICER_PLACEHOLDERS: [&str; 7] = ["ticket", "status", "agency", "due_date", "reason", "open", "overdue"];
+pub const OFFICER_PLACEHOLDERS: [&str; 7] =
+    ["ticket", "status", "agency", "due_date", "reason", "open", "overdue"];
 
 /// Free-text fields, shortened when a message would not fit.
 pub const SHORTENABLE: [&str; 3] = ["answer_excerpt", "question", "reason"];
+
+/// Free text is never shortened below this: a message that cannot carry this much of it
+/// does not fit.
+pub const SHORTENED_MIN_CHARS: usize = 24;
 
 /// The templates NTB Care's code sends; the loader refuses a file without any of them.
 pub const REQUIRED: [&str; 11] = [
@@ -225,8 +230,8 @@ fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
 }
 
 fn names(template: &str, text: &str) -> Result<BTreeSet<String>, TemplatesError> {
-    let pieces =
-        pieces(text).map_err(|reason| TemplatesError::Malformed { template: template.to_string(), reason })?;
+    let pieces = pieces(text)
+        .map_err(|reason| TemplatesError::Malformed { template: template.to_string(), reason })?;
     Ok(pieces
         .into_iter()
         .filter_map(|p| match p {
@@ -250,9 +255,9 @@ impl Templates {
             if templates.iter().any(|x| x.id == t.id) {
                 return Err(TemplatesError::Duplicate(t.id));
             }
-            let malformed = |reason: &str| TemplatesError::Malformed { template: t.id.clone(), reason: reason.into() };
-            for (what, b) in
-                [("subject", Some(&t.subject)), ("text", Some(&t.text)), ("sms", t.sms.as_ref())]
+            let malformed =
+                |reason: &str| TemplatesError::Malformed { template: t.id.clone(), reason: reason.into() };
+            for (what, b) in [("subject", Some(&t.subject)), ("text", Some(&t.text)), ("sms", t.sms.as_ref())]
             {
                 if let Some(b) = b {
                     if b.id.trim().is_empty() || b.en.trim().is_empty() {
@@ -455,8 +460,9 @@ fn fill_to_fit(
     if !shortenable {
         return Err(does_not_fit());
     }
-    // The longest free text that fits, by bisection over its length in characters.
-    let (mut lo, mut hi) = (0usize, EXCERPT_MAX_CHARS);
+    // The longest free text that fits, by bisection over its length in characters; never
+    // shorter than a few words, below which an excerpt says nothing and a quote looks broken.
+    let (mut lo, mut hi) = (SHORTENED_MIN_CHARS, EXCERPT_MAX_CHARS);
     let mut best = None;
     while lo <= hi {
         let mid = (lo + hi) / 2;
@@ -464,7 +470,7 @@ fn fill_to_fit(
         if budget.fits(&candidate) {
             best = Some(candidate);
             lo = mid + 1;
-        } else if mid == 0 {
+        } else if mid == SHORTENED_MIN_CHARS {
             break;
         } else {
             hi = mid - 1;
@@ -503,7 +509,11 @@ mod tests {
         for id in REQUIRED {
             let officer = matches!(
                 id,
-                "case-assigned" | "deadline-approaching" | "case-escalated" | "case-reopened" | "daily-digest"
+                "case-assigned"
+                    | "deadline-approaching"
+                    | "case-escalated"
+                    | "case-reopened"
+                    | "daily-digest"
             );
             s.push_str(&format!(
                 "[[template]]\nid = \"{id}\"\naudience = \"{}\"\nsubject = {{ id = \"s\", en = \"s\" }}\n\
@@ -524,8 +534,9 @@ mod tests {
             for lang in [Language::Id, Language::En] {
                 let text = t.render(id, lang, Variant::Text, &all_fields(), Budget::Unlimited).unwrap();
                 assert!(!text.contains('{'), "{id}: {text}");
-                let sms =
-                    t.render(id, lang, Variant::Sms, &all_fields(), Budget::SmsSegments(SMS_MAX_SEGMENTS)).unwrap();
+                let sms = t
+                    .render(id, lang, Variant::Sms, &all_fields(), Budget::SmsSegments(SMS_MAX_SEGMENTS))
+                    .unwrap();
                 assert_eq!(sms_size(&sms).encoding, SmsEncoding::Gsm7, "{id} SMS should stay GSM-7: {sms}");
                 t.render_subject(id, lang, &all_fields()).unwrap();
                 if template.audience == Audience::Citizen {
@@ -541,7 +552,9 @@ mod tests {
         let text = t
             .render("complaint-received", Language::Id, Variant::Text, &all_fields(), Budget::Unlimited)
             .unwrap();
-        assert!(text.contains("NTB-26-7KQ4MX") && text.contains("https://care.ntbprov.go.id/t/NTB-26-7KQ4MX"));
+        assert!(
+            text.contains("NTB-26-7KQ4MX") && text.contains("https://care.ntbprov.go.id/t/NTB-26-7KQ4MX")
+        );
         let en = t
             .render("complaint-received", Language::En, Variant::Text, &all_fields(), Budget::Unlimited)
             .unwrap();
@@ -551,9 +564,11 @@ mod tests {
     #[test]
     fn answer_given_invites_a_rating_in_both_languages() {
         let t = Templates::seed();
-        let id = t.render("answer-given", Language::Id, Variant::Text, &all_fields(), Budget::Unlimited).unwrap();
+        let id =
+            t.render("answer-given", Language::Id, Variant::Text, &all_fields(), Budget::Unlimited).unwrap();
         assert!(id.contains("1-5") && id.contains("SEBAGIAN") && id.contains("PDAM Giri Menang"), "{id}");
-        let en = t.render("answer-given", Language::En, Variant::Sms, &all_fields(), Budget::Unlimited).unwrap();
+        let en =
+            t.render("answer-given", Language::En, Variant::Sms, &all_fields(), Budget::Unlimited).unwrap();
         assert!(en.contains("1-5") && en.contains("PARTLY"), "{en}");
     }
 
@@ -564,7 +579,10 @@ mod tests {
         fields.retain(|(k, _)| k != "tracking_url");
         assert_eq!(
             t.render("complaint-received", Language::Id, Variant::Text, &fields, Budget::Unlimited),
-            Err(RenderError::MissingField { template: "complaint-received".into(), field: "tracking_url".into() })
+            Err(RenderError::MissingField {
+                template: "complaint-received".into(),
+                field: "tracking_url".into()
+            })
         );
         let blank = f(&[("ticket", "NTB-26-7KQ4MX"), ("reason", "  ")]);
         assert!(matches!(
@@ -611,7 +629,13 @@ mod tests {
         fields.retain(|(k, _)| k != "answer_excerpt");
         fields.push(("answer_excerpt".into(), "Sudah diperbaiki – terima kasih 🙏 ".repeat(10)));
         let sms = t
-            .render("answer-given", Language::Id, Variant::Sms, &fields, Budget::SmsSegments(SMS_MAX_SEGMENTS))
+            .render(
+                "answer-given",
+                Language::Id,
+                Variant::Sms,
+                &fields,
+                Budget::SmsSegments(SMS_MAX_SEGMENTS),
+            )
             .unwrap();
         let size = sms_size(&sms);
         assert_eq!(size.encoding, SmsEncoding::Ucs2);
@@ -629,7 +653,12 @@ mod tests {
         assert_eq!(wa.language_code, "en_US");
         assert_eq!(
             wa.parameters,
-            ["PDAM Giri Menang", "NTB-26-7KQ4MX", "Pipa sudah diganti", "https://care.ntbprov.go.id/t/NTB-26-7KQ4MX?k=s3cret"]
+            [
+                "PDAM Giri Menang",
+                "NTB-26-7KQ4MX",
+                "Pipa sudah diganti",
+                "https://care.ntbprov.go.id/t/NTB-26-7KQ4MX?k=s3cret"
+            ]
         );
         assert_eq!(t.whatsapp("status-changed", Language::Id, &fields).unwrap().language_code, "id");
         assert_eq!(
@@ -645,7 +674,10 @@ mod tests {
              text = { id = \"Halo {nama}\", en = \"Hello {nama}\" }\nwhatsapp = { name = \"x\", parameters = [] }\n",
         );
         let err = Templates::from_toml(&file).unwrap_err();
-        assert!(matches!(&err, TemplatesError::UnknownPlaceholder { placeholder, .. } if placeholder == "nama"), "{err}");
+        assert!(
+            matches!(&err, TemplatesError::UnknownPlaceholder { placeholder, .. } if placeholder == "nama"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -656,7 +688,10 @@ mod tests {
                  text = {{ id = \"Kasus {{{placeholder}}}\", en = \"Case {{{placeholder}}}\" }}\n"
             ));
             let err = Templates::from_toml(&file).unwrap_err();
-            assert!(matches!(&err, TemplatesError::NotForOfficers { placeholder: p, .. } if p == placeholder), "{err}");
+            assert!(
+                matches!(&err, TemplatesError::NotForOfficers { placeholder: p, .. } if p == placeholder),
+                "{err}"
+            );
         }
         // A name or phone placeholder is not even a placeholder.
         let file = file_with(
@@ -710,7 +745,10 @@ mod tests {
                     text = { id = \"Tiket {ticket}\", en = \"Ticket {ticket}\" }\n";
         assert!(matches!(Templates::from_toml(&file_with(base)), Err(TemplatesError::NoWhatsappTemplate(_))));
         let wrong = format!("{base}whatsapp = {{ name = \"x\", parameters = [\"status\"] }}\n");
-        assert!(matches!(Templates::from_toml(&file_with(&wrong)), Err(TemplatesError::WhatsappParameter { .. })));
+        assert!(matches!(
+            Templates::from_toml(&file_with(&wrong)),
+            Err(TemplatesError::WhatsappParameter { .. })
+        ));
         let bad_name = format!("{base}whatsapp = {{ name = \"Bad Name\", parameters = [] }}\n");
         assert!(matches!(Templates::from_toml(&file_with(&bad_name)), Err(TemplatesError::Malformed { .. })));
     }
@@ -721,8 +759,12 @@ mod tests {
             "[[template]]\nid = \"daily-digest\"\naudience = \"officer\"\nsubject = { id = \"s\", en = \"s\" }\n\
              text = { id = \"a\", en = \"b\" }\n",
         );
-        assert!(matches!(Templates::from_toml(&dup), Err(TemplatesError::Duplicate(id)) if id == "daily-digest"));
-        assert!(matches!(Templates::from_toml(""), Err(TemplatesError::Missing(id)) if id == "complaint-received"));
+        assert!(
+            matches!(Templates::from_toml(&dup), Err(TemplatesError::Duplicate(id)) if id == "daily-digest")
+        );
+        assert!(
+            matches!(Templates::from_toml(""), Err(TemplatesError::Missing(id)) if id == "complaint-received")
+        );
         let typo = file_with(
             "[[template]]\nid = \"x\"\naudience = \"officer\"\nsubjek = { id = \"s\", en = \"s\" }\n\
              text = { id = \"a\", en = \"b\" }\n",

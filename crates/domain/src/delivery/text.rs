@@ -63,9 +63,7 @@ pub fn sms_size(text: &str) -> SmsSize {
         None => (SmsEncoding::Ucs2, text.chars().map(char::len_utf16).collect(), 70, 67),
     };
     let units: usize = widths.iter().sum();
-    let segments = if units == 0 {
-        1
-    } else if units <= single {
+    let segments = if units <= single {
         1
     } else {
         // Pack greedily: a two-unit character (escape pair, surrogate pair) never straddles

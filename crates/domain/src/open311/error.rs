@@ -199,7 +199,7 @@ mod tests {
             let m = e.message();
             assert!((400..600).contains(&e.http_status()), "{e:?}");
             assert!(m.id.ends_with('.') && m.en.ends_with('.'), "{m:?}");
-            assert!(m.id.chars().next().unwrap().is_uppercase() && m.en.chars().next().unwrap().is_uppercase());
+            assert!(!m.id.starts_with(char::is_lowercase) && !m.en.starts_with(char::is_lowercase), "{m:?}");
             assert_ne!(m.id, m.en, "{e:?}");
         }
     }

@@ -7,7 +7,7 @@
 //!
 //! - [`route`] reads `method` and path (`services.xml`, `requests/NTB-26-7KQ4MX.json`) into a
 //!   [`Route`] and a [`Format`].
-//! - [`services`]: the service list and service definitions, one service per directory
+//! - [`services`](mod@services): the service list and service definitions, one service per directory
 //!   category, with `privacy`, `region_code` and `title` attributes.
 //! - [`submit`]: `POST requests` parsed into a [`Submission`](crate::complaint::Submission)
 //!   checked by the complaint rules themselves, and the answer with the ticket.
@@ -30,7 +30,7 @@
 //! - **Status.** Open311 has `open` and `closed`: closed and rejected complaints are `closed`,
 //!   everything else `open`; NTB Care's own status is in `status_notes` (`in-progress: Sedang
 //!   ditindaklanjuti`).
-//! - **Shapes.** Every answer is one tree written as XML or JSON ([`wire`]), so the two formats
+//! - **Shapes.** Every answer is one tree written as XML or JSON (module `wire`), so the two formats
 //!   always carry the same fields; absent fields are left out rather than written empty.
 //! - Services are `realtime`: a POST answers with the ticket at once, so there are no tokens.
 
@@ -45,9 +45,11 @@ mod wire;
 mod golden;
 
 pub use error::{render_errors, Open311Error};
-pub use requests::{parse_query, matches, select, OpenClosed, RequestsQuery, ServiceRequest};
+pub use requests::{
+    matches, parse_query, render_requests, select, OpenClosed, RequestsQuery, ServiceRequest,
+};
 pub use services::{render_services, service_definition, services, Service, ServiceDefinition};
-pub use submit::{parse_request_form, Open311Request, PostAnswer};
+pub use submit::{parse_request_form, Open311Meta, Open311Request, PostAnswer, RegionSource};
 
 use crate::channels::parse_urlencoded;
 use crate::ticket::Ticket;
@@ -92,7 +94,7 @@ pub fn format_of(path: &str) -> Option<(&str, Format)> {
 /// An Open311 resource and method.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
-    /// `GET services.{fmt}` → [`services`].
+    /// `GET services.{fmt}` → [`services()`].
     ListServices,
     /// `GET services/{service_code}.{fmt}` → [`service_definition`].
     DefineService(String),
@@ -124,8 +126,8 @@ pub fn route(method: &str, path: &str) -> Result<(Route, Format), Open311Error> 
             if method != "GET" {
                 return Err(Open311Error::MethodNotAllowed(method.chars().take(16).collect()));
             }
-            let ticket =
-                Ticket::parse(id).map_err(|_| Open311Error::RequestNotFound(id.chars().take(40).collect()))?;
+            let ticket = Ticket::parse(id)
+                .map_err(|_| Open311Error::RequestNotFound(id.chars().take(40).collect()))?;
             (Route::GetRequest(ticket), &["GET"])
         }
         _ => return Err(Open311Error::NotFound),
@@ -158,7 +160,10 @@ mod tests {
     #[test]
     fn format_comes_from_the_suffix() {
         assert_eq!(format_of("services.xml"), Some(("services", Format::Xml)));
-        assert_eq!(format_of("/requests/NTB-26-7KQ4MX.json"), Some(("/requests/NTB-26-7KQ4MX", Format::Json)));
+        assert_eq!(
+            format_of("/requests/NTB-26-7KQ4MX.json"),
+            Some(("/requests/NTB-26-7KQ4MX", Format::Json))
+        );
         assert_eq!(format_of("services"), None);
         assert_eq!(format_of("services.csv"), None);
         assert_eq!(Format::for_path("services.csv"), Format::Xml);
@@ -175,7 +180,10 @@ mod tests {
         );
         assert_eq!(route("POST", "/requests.json"), Ok((Route::CreateRequest, Format::Json)));
         assert_eq!(route("GET", "/requests.xml"), Ok((Route::ListRequests, Format::Xml)));
-        assert_eq!(route("GET", &format!("/requests/{t}.json")), Ok((Route::GetRequest(t.clone()), Format::Json)));
+        assert_eq!(
+            route("GET", &format!("/requests/{t}.json")),
+            Ok((Route::GetRequest(t.clone()), Format::Json))
+        );
         let sloppy = t.as_str().to_lowercase();
         assert_eq!(route("GET", &format!("/requests/{sloppy}.xml")), Ok((Route::GetRequest(t), Format::Xml)));
     }

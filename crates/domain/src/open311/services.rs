@@ -8,7 +8,7 @@
 use super::wire::{to_json, to_xml, Node};
 use super::{Format, Open311Error};
 use crate::complaint::{limits, Privacy};
-use crate::directory::{Category, Directory};
+use crate::directory::{Category, Directory, RegionKind};
 use crate::language::{Language, Text};
 
 /// The attribute codes a client may send as `attribute[<code>]`.
@@ -156,7 +156,12 @@ const CATALOGUE: &[(&str, &str, Group, &str)] = &[
     ),
     ("sosial", "Social assistance", Group::BasicServices, "bansos, PKH, BLT, warga miskin, welfare"),
     ("air-bersih", "Clean water", Group::Infrastructure, "PDAM, PTAM, air, pipa bocor, water, leak"),
-    ("listrik", "Electricity", Group::Infrastructure, "PLN, listrik padam, lampu jalan, power cut, streetlight"),
+    (
+        "listrik",
+        "Electricity",
+        Group::Infrastructure,
+        "PLN, listrik padam, lampu jalan, power cut, streetlight",
+    ),
     ("pertanahan", "Land", Group::Administration, "tanah, sertifikat, BPN, sengketa, land, certificate"),
     (
         "ketertiban",
@@ -181,11 +186,15 @@ fn service_of(category: &Category, lang: Language) -> Service {
         _ => category.name.clone(),
     };
     let description = match lang {
-        Language::Id => format!("Pengaduan masyarakat tentang {} di Nusa Tenggara Barat.", category.name),
-        Language::En => format!("Public complaints about {} in West Nusa Tenggara.", name.to_lowercase()),
+        Language::Id => {
+            format!("Pengaduan masyarakat tentang {} di Nusa Tenggara Barat.", in_sentence(&category.name))
+        }
+        Language::En => format!("Public complaints about {} in West Nusa Tenggara.", in_sentence(&name)),
     };
     let keywords = entry
-        .map(|(.., words)| words.split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect())
+        .map(|(.., words)| {
+            words.split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect()
+        })
         .unwrap_or_default();
     let group = entry.map(|(_, _, g, _)| *g).unwrap_or(Group::Other).label().get(lang).to_string();
     Service {
@@ -199,6 +208,22 @@ fn service_of(category: &Category, lang: Language) -> Service {
     }
 }
 
+/// A name as it reads inside a sentence: `Kesehatan` → `kesehatan`, but `PDAM` stays.
+fn in_sentence(name: &str) -> String {
+    let mut chars = name.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => {
+            first.to_lowercase().chain(name.chars().skip(1)).collect()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// A service's name in `lang`, for request objects.
+pub(crate) fn service_name(code: &str, directory: &Directory, lang: Language) -> Option<String> {
+    directory.category(code).map(|c| service_of(c, lang).service_name)
+}
+
 /// `GET services`: every directory category, in the directory's order.
 pub fn services(directory: &Directory, lang: Language) -> Vec<Service> {
     directory.categories.iter().map(|c| service_of(c, lang)).collect()
@@ -210,8 +235,9 @@ pub fn service_definition(
     directory: &Directory,
     lang: Language,
 ) -> Result<ServiceDefinition, Open311Error> {
-    let category =
-        directory.category(code).ok_or_else(|| Open311Error::ServiceNotFound(code.chars().take(64).collect()))?;
+    let category = directory
+        .category(code)
+        .ok_or_else(|| Open311Error::ServiceNotFound(code.chars().take(64).collect()))?;
     Ok(ServiceDefinition {
         service_code: category.code.clone(),
         attributes: vec![privacy_attribute(lang), region_attribute(directory, lang), title_attribute(lang)],
@@ -297,7 +323,19 @@ fn region_attribute(directory: &Directory, lang: Language) -> Attribute {
         values: directory
             .regions
             .iter()
-            .map(|r| AttributeValue { key: r.code.to_string(), name: r.name.clone() })
+            .map(|r| {
+                let name = match r.kind {
+                    // Choosing the province says "I do not know which regency": say so.
+                    RegionKind::Province => Text::new(
+                        format!("Provinsi {} (kabupaten/kota tidak diketahui)", r.name),
+                        format!("Province of {} (regency or city unknown)", r.name),
+                    )
+                    .get(lang)
+                    .to_string(),
+                    RegionKind::Regency | RegionKind::City => r.name.clone(),
+                };
+                AttributeValue { key: r.code.to_string(), name }
+            })
             .collect(),
     }
 }
@@ -365,7 +403,9 @@ impl ServiceDefinition {
                     let values = a
                         .values
                         .iter()
-                        .map(|v| Node::Object(vec![("key", Node::text(&v.key)), ("name", Node::text(&v.name))]))
+                        .map(|v| {
+                            Node::Object(vec![("key", Node::text(&v.key)), ("name", Node::text(&v.name))])
+                        })
                         .collect();
                     fields.push(("values", Node::List { item: "value", entries: values }));
                 }
@@ -422,9 +462,22 @@ mod tests {
         let mut d = dir();
         d.categories.push(Category { code: "perikanan".into(), name: "Perikanan dan kelautan".into() });
         let s = services(&d, Language::En).pop().unwrap();
-        assert_eq!((s.service_code.as_str(), s.service_name.as_str()), ("perikanan", "Perikanan dan kelautan"));
+        assert_eq!(
+            (s.service_code.as_str(), s.service_name.as_str()),
+            ("perikanan", "Perikanan dan kelautan")
+        );
         assert_eq!(s.group, "Other");
         assert!(s.keywords.is_empty());
+    }
+
+    #[test]
+    fn service_descriptions_read_as_sentences() {
+        assert_eq!(in_sentence("Kesehatan"), "kesehatan");
+        assert_eq!(in_sentence("PDAM"), "PDAM");
+        assert_eq!(
+            services(&dir(), Language::En)[1].description,
+            "Public complaints about health in West Nusa Tenggara."
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub(crate) enum Node {
     /// Fields in the spec's order. A field whose value is absent is simply not listed.
     Object(Vec<(&'static str, Node)>),
     /// A JSON array; in XML, one `<item>` element per entry.
-    List { item: &'static str, entries: Vec<Node> },
+    List {
+        item: &'static str,
+        entries: Vec<Node>,
+    },
 }
 
 impl Node {
@@ -199,7 +202,10 @@ mod tests {
     #[test]
     fn absent_fields_and_empty_lists_render_in_both_formats() {
         let doc = Node::List { item: "request", entries: vec![] };
-        assert_eq!(to_xml("service_requests", &doc), format!("{XML_DECLARATION}<service_requests>\n</service_requests>\n"));
+        assert_eq!(
+            to_xml("service_requests", &doc),
+            format!("{XML_DECLARATION}<service_requests>\n</service_requests>\n")
+        );
         assert_eq!(to_json(&doc), "[]\n");
         let doc = Node::Object(vec![]);
         assert_eq!(to_json(&doc), "{}\n");
