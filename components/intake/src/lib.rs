@@ -4,6 +4,8 @@
 //! through the contract, save through the store port, encode the answer. The reporter's
 //! identity is written to the `identity` store, which only intake and notification declare.
 
+mod open311;
+mod partners;
 mod pipeline;
 mod web_api;
 mod webhooks;
@@ -39,6 +41,14 @@ async fn route(req: Request, lang: Language) -> ApiResult {
             web_api::track(&req, &p["/api/v1/complaints/".len()..], lang)
         }
         (_, "/api/v1/complaints") => Err(ApiError::method_not_allowed()),
+        (Method::Post, "/api/v1/partners/complaints") => partners::submit(req, lang).await,
+        (Method::Get, p) if p.starts_with("/api/v1/partners/complaints/") => {
+            partners::lookup(&req, &p["/api/v1/partners/complaints/".len()..], lang)
+        }
+        (_, p) if p.starts_with(open311::BASE) => {
+            let rest = p[open311::BASE.len()..].to_string();
+            Ok(open311::handle(req, &rest, lang).await)
+        }
         (Method::Get, "/webhooks/meta") => webhooks::meta_handshake(&req),
         (Method::Post, "/webhooks/meta") => webhooks::meta(req).await,
         (Method::Post, "/webhooks/sms/twilio") => webhooks::twilio(req).await,

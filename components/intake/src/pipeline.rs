@@ -3,7 +3,7 @@
 
 use ntbcare_contract as contract;
 use ntbcare_domain::clock::Timestamp;
-use ntbcare_domain::complaint::{Channel, Submission};
+use ntbcare_domain::complaint::{Channel, ExternalReference, Submission};
 use ntbcare_domain::intake::{self, Arrival, Received};
 use ntbcare_domain::routing::Decision;
 use ntbcare_domain::ticket::Ticket;
@@ -23,13 +23,14 @@ pub async fn accept(
     submission: Submission,
     channel: Channel,
     now: Timestamp,
+    external: Option<ExternalReference>,
 ) -> ApiResult<Accepted> {
     let ticket = intake::allocate_ticket(store, now).map_err(|e| ApiError::internal(e.to_string()))?;
     let decision = ask_routing(&ticket, channel, &submission).await;
     let tracking_secret = ntbcare_platform::random_hex(16);
     let base = variable("public_base_url")?;
     let tracking_url = format!("{}/api/v1/complaints/{ticket}", base.trim_end_matches('/'));
-    let received = intake::receive(Arrival {
+    let mut received = intake::receive(Arrival {
         submission,
         channel,
         ticket,
@@ -38,6 +39,7 @@ pub async fn accept(
         tracking_url: &tracking_url,
         now,
     });
+    received.complaint.external = external;
     intake::save(store, identity, &received, |ack| {
         serde_json::to_vec(&contract::OutboxMessage::from(ack)).expect("outbox message encodes")
     })?;

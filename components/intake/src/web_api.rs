@@ -7,18 +7,20 @@ use ntbcare_domain::clock::Clock;
 use ntbcare_domain::complaint::{limits, Channel, Complaint, Submission, SubmissionError};
 use ntbcare_domain::conversation;
 use ntbcare_domain::directory::Directory;
+use ntbcare_domain::idempotency::{self, Claim, Scope};
 use ntbcare_domain::intake;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::store::get_json;
+use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
 use ntbcare_platform::http::json_response;
 use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
-use spin_sdk::http::Request;
+use spin_sdk::http::{Request, Response};
 
 use crate::pipeline;
 
-fn submission_error(e: SubmissionError) -> ApiError {
+pub fn submission_error(e: SubmissionError) -> ApiError {
     let status = match e {
         SubmissionError::MalformedJson(_) | SubmissionError::NotAnObject => 400,
         _ => 422,
@@ -42,12 +44,51 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
     let submission = Submission::from_json(body, &Directory::seed()).map_err(submission_error)?;
     let store = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
-    let accepted = pipeline::accept(&store, &identity, submission, Channel::Web, SystemClock.now()).await?;
+    let now = SystemClock.now();
+    // `Idempotency-Key`: a retried POST gets the first answer (kept with the identity data,
+    // since it holds the tracking secret), never a second complaint.
+    let idempotency_key = match req.header("idempotency-key").and_then(|v| v.as_str()) {
+        None => None,
+        Some(k) if (1..=200).contains(&k.len()) => Some(ntbcare_domain::intake::tracking_secret_sha256(k)),
+        Some(_) => {
+            return Err(ApiError::new(
+                400,
+                "bad-idempotency-key",
+                Text::new(
+                    "`Idempotency-Key` harus 1–200 karakter.",
+                    "`Idempotency-Key` must be 1–200 characters.",
+                ),
+            ))
+        }
+    };
+    if let Some(key) = &idempotency_key {
+        let scope = Scope { name: "idempotency/web", key };
+        match idempotency::claim(&store, &scope, now)? {
+            Claim::First => {}
+            Claim::Done(_) => {
+                if let Some(first) = identity.get(&format!("idempotency-answer/{key}"))? {
+                    let mut resp = Response::new(201, first);
+                    resp.set_header("content-type", "application/json; charset=utf-8");
+                    resp.set_header("idempotent-replayed", "true");
+                    return Ok(resp);
+                }
+            }
+            Claim::InFlight => {
+                return Err(ApiError::new(
+                    409,
+                    "in-flight",
+                    Text::new(
+                        "Permintaan yang sama sedang diproses; coba lagi sebentar.",
+                        "The same request is being processed; retry shortly.",
+                    ),
+                ))
+            }
+        }
+    }
+    let accepted = pipeline::accept(&store, &identity, submission, Channel::Web, now, None).await?;
     let complaint = &accepted.received.complaint;
     let ticket = &complaint.ticket;
-    let mut resp = json_response(
-        201,
-        &serde_json::json!({
+    let answer = serde_json::json!({
             "ticket": ticket.to_string(),
             "tracking_url": accepted.tracking_url,
             "tracking_secret": accepted.tracking_secret,
@@ -58,8 +99,12 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
                 format!("Pengaduan Anda diterima dengan nomor {ticket}. Simpan kode pelacakan Anda."),
                 format!("Your complaint was received as {ticket}. Keep your tracking code."),
             ).get(lang),
-        }),
-    );
+    });
+    if let Some(key) = &idempotency_key {
+        identity.set(&format!("idempotency-answer/{key}"), answer.to_string().as_bytes())?;
+        idempotency::complete(&store, &Scope { name: "idempotency/web", key }, ticket)?;
+    }
+    let mut resp = json_response(201, &answer);
     resp.set_header("location", format!("/api/v1/complaints/{ticket}"));
     Ok(resp)
 }

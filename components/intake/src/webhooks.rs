@@ -108,7 +108,7 @@ pub async fn sms_gateway(req: Request) -> ApiResult {
     let msg = match sms.stored_part(now) {
         None => sms.message.clone(),
         Some(part) => {
-            let info = sms.part.clone().expect("a stored part has part info");
+            let info = sms.part.expect("a stored part has part info");
             let prefix = format!("sms/part/{}/{}/{}", sms.message.sender, info.reference, info.count);
             let identity = SpinStore::open("identity")?;
             identity.set(
@@ -190,9 +190,15 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
             Outcome::Added(ticket.to_string())
         }
         _ => {
-            let accepted =
-                pipeline::accept(&store, &identity, conversation::submission_from(&msg), msg.channel, now)
-                    .await?;
+            let accepted = pipeline::accept(
+                &store,
+                &identity,
+                conversation::submission_from(&msg),
+                msg.channel,
+                now,
+                None,
+            )
+            .await?;
             let ticket = accepted.received.complaint.ticket;
             conversation::remember(&store, &identity, &msg, &ticket, now)?;
             Outcome::New(ticket.to_string())

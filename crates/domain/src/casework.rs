@@ -451,6 +451,7 @@ pub mod tests_support {
             tracking_secret_sha256: String::new(),
             history: vec![],
             attachments: vec![],
+            external: None,
             case: Default::default(),
         }
     }

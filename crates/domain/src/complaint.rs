@@ -508,9 +508,19 @@ pub struct Complaint {
     /// Photos and documents sent with the complaint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// The partner system it came from and its reference there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalReference>,
     /// Where the casework stands beyond the status.
     #[serde(default)]
     pub case: CaseState,
+}
+
+/// A complaint's identity in the partner system that sent it (a regency's own app).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalReference {
+    pub system: String,
+    pub reference: String,
 }
 
 /// Casework state beyond the status: answers, pauses, duplicates, reopenings.

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::channels::{ticket_reference, InboundMessage};
 use crate::clock::Timestamp;
 use crate::complaint::{Attachment, Channel, Complaint, FollowUp, Location, Privacy, Reporter, Submission};
+use crate::idempotency::{self, Scope};
 use crate::keys;
 use crate::language::Language;
 use crate::lifecycle::{Action, Actor, Event};
@@ -26,66 +27,20 @@ use crate::ticket::Ticket;
 /// unless configured otherwise.
 pub const DEFAULT_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
-/// After this long without its result, a claimed message is taken to have been lost with a
-/// crashed request, and a redelivery may process it again.
-pub const CLAIM_TIMEOUT_MS: i64 = 2 * 60 * 1000;
-
-fn inbound_key(channel: Channel, external_id: &str) -> String {
-    format!("inbound/{}/{external_id}", channel.code())
-}
-
-fn claim_key(channel: Channel, external_id: &str) -> String {
-    format!("claim/inbound/{}/{external_id}", channel.code())
-}
-
 fn conversation_key(channel: Channel, sender: &str) -> String {
     format!("conversation/{}/{sender}", channel.code())
 }
 
-/// Whether this delivery of a message is the one to process.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Claim {
-    /// Process it.
-    First,
-    /// Already processed: it went to this complaint.
-    Done(Ticket),
-    /// Another delivery is processing it right now: answer so the provider retries later.
-    InFlight,
+fn scope_name(channel: Channel) -> String {
+    format!("inbound/{}", channel.code())
 }
 
-#[derive(Serialize, Deserialize)]
-struct Started {
-    at: Timestamp,
-}
+pub use crate::idempotency::Claim;
 
 /// Claim a message by its provider id.
 pub fn claim(store: &impl KeyValue, msg: &InboundMessage, now: Timestamp) -> Result<Claim, StoreError> {
-    if let Some(ticket) = done(store, msg)? {
-        return Ok(Claim::Done(ticket));
-    }
-    let started_key = format!("{}/started", claim_key(msg.channel, &msg.external_id));
-    if store.increment(&claim_key(msg.channel, &msg.external_id), 1)? == 1 {
-        store.set(&started_key, &serde_json::to_vec(&Started { at: now }).expect("encodes"))?;
-        return Ok(Claim::First);
-    }
-    if let Some(ticket) = done(store, msg)? {
-        return Ok(Claim::Done(ticket));
-    }
-    // Claimed, no result: in flight, or lost with a crash. Take it over only once it is
-    // clearly stale, and only one redelivery may win the takeover.
-    let Some(current) = store.get(&started_key)? else { return Ok(Claim::InFlight) };
-    let started: Started = serde_json::from_slice(&current)
-        .map_err(|e| StoreError::Corrupt { key: started_key.clone(), reason: e.to_string() })?;
-    if now.0 - started.at.0 < CLAIM_TIMEOUT_MS {
-        return Ok(Claim::InFlight);
-    }
-    let renewed = serde_json::to_vec(&Started { at: now }).expect("encodes");
-    Ok(if store.compare_and_swap(&started_key, &current, &renewed)? { Claim::First } else { Claim::InFlight })
-}
-
-fn done(store: &impl KeyValue, msg: &InboundMessage) -> Result<Option<Ticket>, StoreError> {
-    let mapped: Option<String> = get_json(store, &inbound_key(msg.channel, &msg.external_id))?;
-    Ok(mapped.and_then(|t| Ticket::parse(&t).ok()))
+    let name = scope_name(msg.channel);
+    idempotency::claim(store, &Scope { name: &name, key: &msg.external_id }, now)
 }
 
 /// Where a claimed message goes.
@@ -234,10 +189,8 @@ pub fn remember(
         &conversation_key(msg.channel, &msg.sender),
         &serde_json::to_vec(&conversation).expect("encodes"),
     )?;
-    store.set(
-        &inbound_key(msg.channel, &msg.external_id),
-        &serde_json::to_vec(ticket.as_str()).expect("encodes"),
-    )
+    let name = scope_name(msg.channel);
+    idempotency::complete(store, &Scope { name: &name, key: &msg.external_id }, ticket)
 }
 
 #[cfg(test)]
@@ -279,16 +232,6 @@ mod tests {
         let t = Ticket::number(2026, 1).unwrap();
         remember(&store, &identity, &msg, &t, Timestamp(20)).unwrap();
         assert_eq!(claim(&store, &msg, Timestamp(30)).unwrap(), Claim::Done(t));
-    }
-
-    #[test]
-    fn a_claim_lost_with_a_crash_is_taken_over_once() {
-        let store = MemoryStore::new();
-        let msg = message("wamid.2", "6281200000001", "Lampu jalan mati");
-        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
-        let later = Timestamp(CLAIM_TIMEOUT_MS + 1);
-        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::First);
-        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::InFlight);
     }
 
     #[test]

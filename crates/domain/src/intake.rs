@@ -93,6 +93,7 @@ pub fn receive(arrival: Arrival<'_>) -> Received {
             internal_note: None,
         }],
         attachments: submission.attachments,
+        external: None,
         case: Default::default(),
     };
     let acknowledgement = reply.map(|(reply_channel, recipient)| Acknowledgement {

@@ -18,6 +18,7 @@ pub mod complaint;
 pub mod conversation;
 pub mod delivery;
 pub mod directory;
+pub mod idempotency;
 pub mod intake;
 pub mod keys;
 pub mod language;

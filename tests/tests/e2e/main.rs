@@ -3,6 +3,7 @@
 
 mod casework;
 mod channels;
+mod intake_api;
 mod manifest;
 mod spin_conformance;
 mod walking_skeleton;

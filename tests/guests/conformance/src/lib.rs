@@ -13,6 +13,12 @@
 //! - `cas=<key>` [`bucket=`]: read with CAS, write behind its back, swap → expect cas-failed;
 //! - `fetch=<url>`: outbound GET, reporting status and body, or the error;
 //! - `trap=1`: trap (panic) instead of answering.
+//!
+//! It also exports `handle-cron-event` (world `fermyon:spin-cron/spin-cron@2.0.0`, from
+//! `wit/spin-cron.wit`), so one component can be named by an HTTP and a cron trigger. Each cron
+//! event increments `cron-ticks:<COMPONENT>` (`wasi:keyvalue` increment, store `default`),
+//! records the event's timestamp in `cron-last:<COMPONENT>` (decimal text), and prints a line;
+//! with `CRON_FAIL_ODD=1` in its environment it returns `error::other` on odd ticks.
 
 use serde_json::{json, Value};
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
@@ -229,4 +235,34 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         .header("content-type", "application/json")
         .body(out.to_string())
         .build())
+}
+
+mod cron_world {
+    wit_bindgen::generate!({
+        path: "wit/spin-cron.wit",
+        world: "fermyon:spin-cron/spin-cron",
+    });
+
+    use spin_sdk::wit::wasi::keyvalue::{atomics, store as wkv};
+
+    struct CronGuest;
+
+    impl Guest for CronGuest {
+        fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
+            let me = std::env::var("COMPONENT").unwrap_or_default();
+            let bucket = wkv::open("default").map_err(|e| Error::Other(format!("open: {e:?}")))?;
+            let n = atomics::increment(&bucket, &format!("cron-ticks:{me}"), 1)
+                .map_err(|e| Error::Other(format!("increment: {e:?}")))?;
+            bucket
+                .set(&format!("cron-last:{me}"), metadata.timestamp.to_string().as_bytes())
+                .map_err(|e| Error::Other(format!("set: {e:?}")))?;
+            println!("cron tick {n} at {}", metadata.timestamp);
+            if std::env::var("CRON_FAIL_ODD").is_ok_and(|v| v == "1") && n % 2 == 1 {
+                return Err(Error::Other(format!("tick {n} failed on purpose")));
+            }
+            Ok(())
+        }
+    }
+
+    export!(CronGuest);
 }

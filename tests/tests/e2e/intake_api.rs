@@ -1,0 +1,169 @@
+//! Intake's other doors: Open311 clients, partner systems, and retried web submissions.
+
+use ntbcare_tests::{AppConfig, Reply, TestApp};
+use serde_json::{json, Value};
+
+const OPEN311_KEY: &str = "kunci-fixmystreet-uji";
+const PARTNER_KEY: &str = "kunci-sipepadu-uji";
+
+fn app() -> TestApp {
+    TestApp::spawn_with(
+        AppConfig::ntbcare()
+            .env("SPIN_VARIABLE_OPEN311_API_KEYS", &format!("fixmystreet:{OPEN311_KEY}"))
+            .env("SPIN_VARIABLE_PARTNER_API_KEYS", &format!("sipepadu:{PARTNER_KEY},lainnya:kunci-lain")),
+    )
+    .unwrap()
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn post_form(app: &TestApp, path: &str, form: &str) -> Reply {
+    app.post_raw(path, FORM, form.as_bytes(), &[]).unwrap()
+}
+
+fn open311_form(extra: &str) -> String {
+    format!(
+        "api_key={OPEN311_KEY}&service_code=infrastruktur&lat=-8.5833&long=116.1167\
+         &description=Jalan+berlubang+di+depan+SDN+3+Mataram&attribute%5Bregion_code%5D=52.71\
+         &email=warga%40contoh.id&first_name=Baiq{extra}"
+    )
+}
+
+#[test]
+fn open311_clients_list_services_in_xml_and_json() {
+    let app = app();
+    let xml = app.get("/open311/v2/services.xml").unwrap();
+    assert_eq!(xml.status, 200);
+    assert!(xml.header("content-type").unwrap().contains("xml"));
+    assert!(xml.body.contains("<service_code>infrastruktur</service_code>"), "{}", xml.body);
+    let json = app.get("/open311/v2/services.json").unwrap().json().unwrap();
+    assert!(json.as_array().unwrap().iter().any(|s| s["service_code"] == "kesehatan"));
+    let def = app.get("/open311/v2/services/infrastruktur.json").unwrap();
+    assert_eq!(def.status, 200, "{}", def.body);
+    assert_eq!(app.get("/open311/v2/services/sihir.json").unwrap().status, 404);
+}
+
+#[test]
+fn an_open311_request_becomes_a_complaint_and_can_be_read_back() {
+    let app = app();
+    let r = post_form(&app, "/open311/v2/requests.json", &open311_form(""));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.json().unwrap()[0]["service_request_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("NTB-"), "{id}");
+
+    let one = app.get(&format!("/open311/v2/requests/{id}.xml")).unwrap();
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(one.body.contains(&format!("<service_request_id>{id}</service_request_id>")), "{}", one.body);
+    assert!(one.body.contains("<status>open</status>"));
+    assert!(!one.body.contains("warga@contoh.id"), "contact leaked: {}", one.body);
+
+    let list = app.get("/open311/v2/requests.json?service_code=infrastruktur").unwrap().json().unwrap();
+    assert!(list.as_array().unwrap().iter().any(|r| r["service_request_id"] == id.as_str()), "{list}");
+    let summary = app.get("/api/v1/reports/summary").unwrap().json().unwrap();
+    assert_eq!(summary["by_channel"]["open311"], 1);
+}
+
+#[test]
+fn open311_errors_come_in_open311_format() {
+    let app = app();
+    let no_key = post_form(
+        &app,
+        "/open311/v2/requests.xml",
+        &open311_form("").replace(&format!("api_key={OPEN311_KEY}&"), ""),
+    );
+    assert!(matches!(no_key.status, 400 | 401), "{}", no_key.body);
+    assert!(no_key.body.contains("<errors>") && no_key.body.contains("<code>401</code>"), "{}", no_key.body);
+    let wrong = post_form(&app, "/open311/v2/requests.json", &open311_form("").replace(OPEN311_KEY, "salah"));
+    assert_eq!(wrong.status, 403, "{}", wrong.body);
+    assert_eq!(wrong.json().unwrap()[0]["code"], 403);
+    let no_place = post_form(
+        &app,
+        "/open311/v2/requests.json",
+        &format!("api_key={OPEN311_KEY}&service_code=infrastruktur&description=Jalan+rusak+parah+sekali"),
+    );
+    assert_eq!(no_place.status, 400, "{}", no_place.body);
+    assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["total"], 0);
+}
+
+#[test]
+fn a_confidential_open311_request_shows_nothing_but_its_status() {
+    let app = app();
+    let r =
+        post_form(&app, "/open311/v2/requests.json", &open311_form("&attribute%5Bprivacy%5D=confidential"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.json().unwrap()[0]["service_request_id"].as_str().unwrap().to_string();
+    let one = app.get(&format!("/open311/v2/requests/{id}.json")).unwrap().json().unwrap();
+    assert!(one[0].get("description").is_none(), "{one}");
+    assert!(one[0].get("lat").is_none(), "{one}");
+}
+
+fn partner_post(app: &TestApp, key: &str, body: &Value) -> Reply {
+    app.post_raw(
+        "/api/v1/partners/complaints",
+        "application/json",
+        body.to_string().as_bytes(),
+        &[("authorization", &format!("Bearer {key}"))],
+    )
+    .unwrap()
+}
+
+fn partner_complaint(reference: &str) -> Value {
+    json!({"reference": reference, "description": "Drainase tersumbat di Selong", "region_code": "52.03",
+           "category": "infrastruktur"})
+}
+
+#[test]
+fn a_partner_system_posts_with_its_own_key_and_reference_exactly_once() {
+    let app = app();
+    let first = partner_post(&app, PARTNER_KEY, &partner_complaint("SPD-2026-00123"));
+    assert_eq!(first.status, 201, "{}", first.body);
+    let ticket = first.json().unwrap()["ticket"].as_str().unwrap().to_string();
+    let again = partner_post(&app, PARTNER_KEY, &partner_complaint("SPD-2026-00123"));
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        (again.json().unwrap()["ticket"].as_str(), again.json().unwrap()["duplicate"].as_bool()),
+        (Some(ticket.as_str()), Some(true))
+    );
+    assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["by_channel"]["partner"], 1);
+
+    let auth = format!("Bearer {PARTNER_KEY}");
+    let found =
+        app.get_with("/api/v1/partners/complaints/SPD-2026-00123", &[("authorization", &auth)]).unwrap();
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.json().unwrap()["ticket"], ticket.as_str());
+    // Another partner cannot see it by that reference; a wrong key is refused.
+    let other = app
+        .get_with("/api/v1/partners/complaints/SPD-2026-00123", &[("authorization", "Bearer kunci-lain")])
+        .unwrap();
+    assert_eq!(other.status, 404);
+    assert_eq!(partner_post(&app, "salah", &partner_complaint("X-1")).status, 401);
+    let no_ref = partner_post(
+        &app,
+        PARTNER_KEY,
+        &json!({"description": "Drainase tersumbat", "region_code": "52.03"}),
+    );
+    assert_eq!(no_ref.status, 422, "{}", no_ref.body);
+}
+
+#[test]
+fn a_retried_web_submission_with_the_same_idempotency_key_makes_one_complaint() {
+    let app = app();
+    let body = json!({"description": "Jalan berlubang di depan SDN 3", "region_code": "52.71"}).to_string();
+    let post = || {
+        app.post_raw(
+            "/api/v1/complaints",
+            "application/json",
+            body.as_bytes(),
+            &[("idempotency-key", "9f2c-ulang")],
+        )
+        .unwrap()
+    };
+    let first = post();
+    assert_eq!(first.status, 201, "{}", first.body);
+    let second = post();
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    assert_eq!(first.json().unwrap()["ticket"], second.json().unwrap()["ticket"]);
+    assert_eq!(first.json().unwrap()["tracking_secret"], second.json().unwrap()["tracking_secret"]);
+    assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["total"], 1);
+}
