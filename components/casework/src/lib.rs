@@ -9,7 +9,7 @@ use ntbcare_domain::calendar::WorkingCalendar;
 use ntbcare_domain::casework::service::{self, act, ActError};
 use ntbcare_domain::casework::ActionRequest;
 use ntbcare_domain::clock::{Clock, Timestamp};
-use ntbcare_domain::complaint::Complaint;
+use ntbcare_domain::complaint::{Complaint, EmailAddress, PhoneNumber};
 use ntbcare_domain::directory::{Directory, UnitId};
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
@@ -204,7 +204,27 @@ fn register_officer(req: &Request) -> ApiResult {
     let salt = ntbcare_platform::random_bytes(16);
     let password_hash = hash_password(field(&body, "password")?, &salt)
         .map_err(|e| invalid("password", "Kata sandi terlalu pendek.".into(), format!("{e}.")))?;
-    let officer = Officer { username, name, role, unit, password_hash, active: true };
+    let email = match body.get("email").and_then(Value::as_str) {
+        Some(e) => Some(EmailAddress::parse(e).ok_or_else(|| {
+            invalid(
+                "email",
+                format!("`{e}` bukan alamat e-mail yang sah."),
+                format!("`{e}` is not an e-mail address."),
+            )
+        })?),
+        None => None,
+    };
+    let phone = match body.get("phone").and_then(Value::as_str) {
+        Some(p) => Some(PhoneNumber::parse(p).ok_or_else(|| {
+            invalid(
+                "phone",
+                format!("`{p}` bukan nomor telepon yang sah."),
+                format!("`{p}` is not a phone number."),
+            )
+        })?),
+        None => None,
+    };
+    let officer = Officer { username, name, role, unit, password_hash, active: true, email, phone };
     let store = SpinStore::open_default()?;
     match accounts::register(&store, &officer) {
         Ok(()) => Ok(json_response(201, &public_officer(&officer))),

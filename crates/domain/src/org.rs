@@ -115,6 +115,11 @@ pub struct Officer {
     /// Argon2id in PHC string form.
     pub password_hash: String,
     pub active: bool,
+    /// Where the officer hears of new work and escalations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::complaint::EmailAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<crate::complaint::PhoneNumber>,
 }
 
 /// Who is acting: an officer as their signed session says, or the administrator token.
@@ -383,6 +388,8 @@ pub mod accounts {
                 unit: UnitId::parse("dikes").ok(),
                 password_hash: "x".into(),
                 active: true,
+                email: None,
+                phone: None,
             }
         }
 

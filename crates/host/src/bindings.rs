@@ -13,3 +13,13 @@ wasmtime::component::bindgen!({
         "wasi:keyvalue/atomics.cas": crate::key_value::host::CasHandle,
     },
 });
+
+/// The cron trigger plugin's world (`wit/deps/spin-cron@2.0.0/cron.wit`): the host calls the
+/// component's `handle-cron-event` export.
+pub mod cron {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "fermyon:spin-cron/spin-cron",
+        exports: { default: async },
+    });
+}

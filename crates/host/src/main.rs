@@ -15,6 +15,7 @@
 
 mod allowed_hosts;
 mod bindings;
+mod cron;
 mod instance;
 mod key_value;
 mod manifest;
@@ -78,6 +79,9 @@ struct UpArgs {
     /// Compile every component at every start.
     #[arg(long)]
     disable_cache: bool,
+    /// Disable wasmtime's pooling instance allocator (as `spin up --disable-pooling`).
+    #[arg(long)]
+    disable_pooling: bool,
 }
 
 fn main() {
@@ -143,6 +147,7 @@ async fn up(args: UpArgs) -> Result<()> {
         request_timeout: (args.request_timeout > 0).then(|| Duration::from_secs(args.request_timeout)),
         max_request_body: args.max_request_body,
         max_guest_memory: args.max_guest_memory_mib * 1024 * 1024,
+        pooling: !args.disable_pooling,
         cache_dir,
     };
     let started = std::time::Instant::now();
@@ -152,5 +157,6 @@ async fn up(args: UpArgs) -> Result<()> {
         runtime.components.len(),
         started.elapsed().as_secs_f64()
     );
+    cron::start(&runtime);
     server::serve(runtime, args.listen).await
 }

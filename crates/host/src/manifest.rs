@@ -25,6 +25,8 @@ pub struct App {
     pub variables: BTreeMap<String, VariableDecl>,
     /// HTTP triggers in manifest order (order matters for duplicate routes: last wins).
     pub http_triggers: Vec<HttpTrigger>,
+    /// `[[trigger.cron]]` (Spin's cron trigger plugin), in manifest order.
+    pub cron_triggers: Vec<CronTrigger>,
     pub components: BTreeMap<String, Component>,
 }
 
@@ -41,6 +43,25 @@ pub struct HttpTrigger {
     /// `None` for `route = { private = true }`: reachable only through service chaining.
     pub route: Option<String>,
     pub component: String,
+}
+
+/// `[[trigger.cron]]`, as the cron trigger plugin's `CronTriggerConfig` (spinframework/
+/// spin-trigger-cron `src/lib.rs`, `deny_unknown_fields`): `component` and `cron_expression`.
+#[derive(Debug, Clone)]
+pub struct CronTrigger {
+    pub component: String,
+    pub cron_expression: String,
+    pub schedule: croner::Cron,
+}
+
+/// Parse a cron expression exactly as the plugin's scheduler (tokio-cron-scheduler 0.13) does:
+/// croner 2 with the seconds field required and day-of-month AND day-of-week, in UTC.
+pub fn parse_cron_expression(expr: &str) -> Result<croner::Cron> {
+    croner::Cron::new(expr)
+        .with_seconds_required()
+        .with_dom_and_dow()
+        .parse()
+        .map_err(|e| anyhow!("invalid cron_expression {expr:?}: {e} (six fields, seconds first: \"sec min hour day-of-month month day-of-week\")"))
 }
 
 #[derive(Debug, Clone)]
@@ -234,17 +255,26 @@ pub fn parse(text: &str, dir: PathBuf) -> Result<App> {
     }
 
     let mut http_triggers = Vec::new();
+    let mut cron_triggers = Vec::new();
     for (kind, triggers) in raw.trigger {
-        if kind != "http" {
+        match kind.as_str() {
+            "http" => {
+                for t in triggers {
+                    http_triggers.push(parse_http_trigger(&t, &components)?);
+                }
+            }
+            // Spin runs these with the `trigger-cron` plugin; this host has it built in.
+            "cron" => {
+                for t in triggers {
+                    cron_triggers.push(parse_cron_trigger(&t, &components)?);
+                }
+            }
             // Spin refuses the whole app without a `trigger-<kind>` plugin; so does this host.
-            bail!("No built-in trigger named '{kind}', and this host supports no trigger plugins");
-        }
-        for t in triggers {
-            http_triggers.push(parse_http_trigger(&t, &components)?);
+            _ => bail!("No built-in trigger named '{kind}', and no plugin named 'trigger-{kind}' was found"),
         }
     }
 
-    Ok(App { name, version, description, dir, variables, http_triggers, components })
+    Ok(App { name, version, description, dir, variables, http_triggers, cron_triggers, components })
 }
 
 fn parse_http_trigger(t: &toml::Table, components: &BTreeMap<String, Component>) -> Result<HttpTrigger> {
@@ -277,6 +307,30 @@ fn parse_http_trigger(t: &toml::Table, components: &BTreeMap<String, Component>)
         bail!("Trigger for route {shown:?} references unknown component {component:?}");
     }
     Ok(HttpTrigger { route, component })
+}
+
+fn parse_cron_trigger(t: &toml::Table, components: &BTreeMap<String, Component>) -> Result<CronTrigger> {
+    for k in t.keys() {
+        // `id` is Spin's own trigger field; the plugin's config takes only the other two.
+        if !matches!(k.as_str(), "component" | "cron_expression" | "id") {
+            bail!("[[trigger.cron]]: unknown field {k:?} (expected `component` and `cron_expression`)");
+        }
+    }
+    let component = match t.get("component") {
+        Some(toml::Value::String(c)) => c.clone(),
+        Some(_) => bail!("[[trigger.cron]]: inline components are not supported by this host"),
+        None => bail!("[[trigger.cron]]: missing `component`"),
+    };
+    let cron_expression = match t.get("cron_expression") {
+        Some(toml::Value::String(e)) => e.clone(),
+        _ => bail!("[[trigger.cron]] for {component:?}: missing string `cron_expression`"),
+    };
+    if !components.contains_key(&component) {
+        bail!("[[trigger.cron]] references unknown component {component:?}");
+    }
+    let schedule = parse_cron_expression(&cron_expression)
+        .with_context(|| format!("[[trigger.cron]] for component {component:?}"))?;
+    Ok(CronTrigger { component, cron_expression, schedule })
 }
 
 /// Spin's component ids are kebab-case: lowercase letters, digits and single hyphens,
@@ -342,9 +396,42 @@ command = "cargo build"
 
     #[test]
     fn other_trigger_types_are_refused() {
-        let m = format!("{BASE}\n[[trigger.cron]]\ncomponent = \"one\"\ncron_expression = \"* * * * * *\"\n");
+        let m = format!("{BASE}\n[[trigger.mqtt]]\ncomponent = \"one\"\naddress = \"x\"\n");
         let e = parse(&m, PathBuf::from("/")).unwrap_err();
-        assert!(format!("{e:#}").contains("cron"));
+        assert!(format!("{e:#}").contains("no plugin named 'trigger-mqtt'"), "{e:#}");
+    }
+
+    #[test]
+    fn cron_triggers_parse_with_seconds_first() {
+        let m =
+            format!("{BASE}\n[[trigger.cron]]\ncomponent = \"one\"\ncron_expression = \"*/5 * * * * *\"\n");
+        let app = parse(&m, PathBuf::from("/")).unwrap();
+        assert_eq!(app.cron_triggers.len(), 1);
+        assert_eq!(app.cron_triggers[0].component, "one");
+        // Five fields (no seconds) are refused, as the plugin's scheduler refuses them.
+        let five = m.replace("*/5 * * * * *", "*/5 * * * *");
+        assert!(format!("{:#}", parse(&five, PathBuf::from("/")).unwrap_err()).contains("cron_expression"));
+        let unknown = m.replace("cron_expression", "schedule");
+        assert!(parse(&unknown, PathBuf::from("/")).is_err());
+        let nobody = m.replace("component = \"one\"\ncron", "component = \"two\"\ncron");
+        assert!(parse(&nobody, PathBuf::from("/")).is_err());
+    }
+
+    #[test]
+    fn cron_schedule_fires_every_second_and_day_fields_are_anded() {
+        use chrono::{TimeZone, Utc};
+        let every = parse_cron_expression("* * * * * *").unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(every.find_next_occurrence(&t, false).unwrap(), t + chrono::Duration::seconds(1));
+        let five_min = parse_cron_expression("0 */5 * * * *").unwrap();
+        let next = five_min.find_next_occurrence(&(t + chrono::Duration::seconds(1)), false).unwrap();
+        assert_eq!(next, t + chrono::Duration::minutes(5));
+        // 13th AND Friday (croner's with_dom_and_dow): 2026-02-13 is a Friday.
+        let fri13 = parse_cron_expression("0 0 0 13 * FRI").unwrap();
+        assert_eq!(
+            fri13.find_next_occurrence(&t, false).unwrap(),
+            Utc.with_ymd_and_hms(2026, 2, 13, 0, 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -22,9 +22,10 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::allowed_hosts::AllowedHosts;
+use crate::bindings::cron::SpinCronPre;
 use crate::instance::HostState;
 use crate::key_value::Stores;
-use crate::manifest::App;
+use crate::manifest::{App, CronTrigger};
 use crate::routes::{RouteMatch, Router};
 use crate::variables::Resolver;
 
@@ -32,6 +33,8 @@ pub struct Options {
     pub request_timeout: Option<Duration>,
     pub max_request_body: u64,
     pub max_guest_memory: usize,
+    /// Use wasmtime's pooling instance allocator (Spin's default).
+    pub pooling: bool,
     /// Where compiled components are kept between runs; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
 }
@@ -39,7 +42,10 @@ pub struct Options {
 pub struct ComponentRuntime {
     pub id: Arc<str>,
     pub description: Option<String>,
-    pub pre: ProxyPre<HostState>,
+    /// `wasi:http/incoming-handler`, for components an HTTP trigger (or chaining) reaches.
+    pub pre: Option<ProxyPre<HostState>>,
+    /// `handle-cron-event`, for components a `[[trigger.cron]]` runs.
+    pub cron: Option<SpinCronPre<HostState>>,
     pub key_value_stores: Arc<HashSet<String>>,
     pub allowed_hosts: Arc<AllowedHosts>,
     pub environment: Vec<(String, String)>,
@@ -55,6 +61,8 @@ pub struct Runtime {
     pub resolver: Arc<Resolver>,
     pub options: Options,
     pub local_addr: OnceLock<SocketAddr>,
+    /// `[[trigger.cron]]` of the served components, started by [`crate::cron::start`].
+    pub cron_triggers: Vec<CronTrigger>,
 }
 
 /// Epoch ticks drive the per-request CPU deadline.
@@ -68,30 +76,67 @@ impl Runtime {
         selected: &[String],
         options: Options,
     ) -> Result<Arc<Runtime>> {
-        // Components served: those with an HTTP trigger, limited to --component-id if given.
-        let mut served: Vec<&str> = Vec::new();
+        // Components served: those with an HTTP or a cron trigger, limited to --component-id.
+        // One component may have both (it then exports both entry points), as on Spin, where
+        // each trigger loads the components its own triggers name.
+        let mut http_served: Vec<&str> = Vec::new();
         for t in &app.http_triggers {
-            if !served.contains(&t.component.as_str()) {
-                served.push(&t.component);
+            if !http_served.contains(&t.component.as_str()) {
+                http_served.push(&t.component);
+            }
+        }
+        let mut cron_served: Vec<&str> = Vec::new();
+        for t in &app.cron_triggers {
+            if !cron_served.contains(&t.component.as_str()) {
+                cron_served.push(&t.component);
             }
         }
         for id in selected {
             if !app.components.contains_key(id) {
                 bail!("--component-id {id:?}: no such component in the manifest");
             }
-            if !served.contains(&id.as_str()) {
-                bail!("--component-id {id:?}: the component has no HTTP trigger");
+            if !http_served.contains(&id.as_str()) && !cron_served.contains(&id.as_str()) {
+                bail!("--component-id {id:?}: the component has no trigger");
             }
         }
         if !selected.is_empty() {
-            served.retain(|id| selected.iter().any(|s| s == id));
+            http_served.retain(|id| selected.iter().any(|s| s == id));
+            cron_served.retain(|id| selected.iter().any(|s| s == id));
+        }
+        let mut served = http_served.clone();
+        for id in &cron_served {
+            if !served.contains(id) {
+                served.push(id);
+            }
         }
 
         resolver.ensure_required_resolvable()?;
 
         let mut config = Config::new();
         config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?;
+        if options.pooling {
+            // As Spin (which also has `--disable-pooling`): instance slots are reserved once and
+            // reused, so instantiating per request does not map and unmap memory each time.
+            let mut pool = wasmtime::PoolingAllocationConfig::default();
+            pool.total_component_instances(1000)
+                .total_core_instances(4000)
+                .total_memories(2000)
+                .total_tables(4000)
+                .max_core_instances_per_component(50)
+                .max_memories_per_component(4)
+                .max_tables_per_component(20)
+                .max_memory_size(options.max_guest_memory);
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = match Engine::new(&config) {
+            Ok(e) => e,
+            Err(e) if options.pooling => {
+                eprintln!("[ntbcare-host] pooling allocator unavailable ({e}); allocating on demand");
+                config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+                Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?
+            }
+            Err(e) => return Err(anyhow!("{e:?}")),
+        };
         {
             let engine = engine.clone();
             std::thread::Builder::new().name("epoch".into()).spawn(move || loop {
@@ -125,7 +170,7 @@ impl Runtime {
                     if target == "*" {
                         bail!("Selected component '{id}' cannot use wildcard service chaining: allowed_outbound_hosts = [\"http://*.spin.internal\"]");
                     }
-                    if !served.contains(&target.as_str()) {
+                    if !http_served.contains(&target.as_str()) {
                         bail!("Selected component '{id}' cannot use service chaining to unselected component: allowed_outbound_hosts = [\"http://{target}.spin.internal\"]");
                     }
                 }
@@ -136,15 +181,30 @@ impl Runtime {
                 .instantiate_pre(&component)
                 .map_err(|e| anyhow!("{e:?}"))
                 .with_context(|| format!("component {id:?} needs an import this host does not provide"))?;
-            let pre = ProxyPre::new(instance_pre).map_err(|e| anyhow!("{e:?}")).with_context(|| {
-                format!("component {id:?} does not export wasi:http/incoming-handler@0.2.x")
-            })?;
+            let pre = if http_served.contains(id) {
+                Some(ProxyPre::new(instance_pre.clone()).map_err(|e| anyhow!("{e:?}")).with_context(
+                    || format!("component {id:?} does not export wasi:http/incoming-handler@0.2.x"),
+                )?)
+            } else {
+                None
+            };
+            let cron = if cron_served.contains(id) {
+                Some(SpinCronPre::new(instance_pre).map_err(|e| anyhow!("{e:?}")).with_context(|| {
+                    format!(
+                        "component {id:?} has a [[trigger.cron]] but does not export handle-cron-event \
+                         (world fermyon:spin-cron/spin-cron@2.0.0)"
+                    )
+                })?)
+            } else {
+                None
+            };
             components.insert(
                 id.to_string(),
                 ComponentRuntime {
                     id: Arc::from(*id),
                     description: c.description.clone(),
                     pre,
+                    cron,
                     key_value_stores: Arc::new(c.key_value_stores.iter().cloned().collect()),
                     allowed_hosts: Arc::new(allowed),
                     environment: c.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -155,7 +215,7 @@ impl Runtime {
         let entries: Vec<(&str, &str)> = app
             .http_triggers
             .iter()
-            .filter(|t| served.contains(&t.component.as_str()))
+            .filter(|t| http_served.contains(&t.component.as_str()))
             .filter_map(|t| t.route.as_deref().map(|r| (t.component.as_str(), r)))
             .collect();
         let (router, duplicates) = Router::build(entries)?;
@@ -177,7 +237,25 @@ impl Runtime {
             resolver,
             options,
             local_addr: OnceLock::new(),
+            cron_triggers: app
+                .cron_triggers
+                .iter()
+                .filter(|t| cron_served.contains(&t.component.as_str()))
+                .cloned()
+                .collect(),
         }))
+    }
+
+    /// A fresh store for one invocation: memory limit and CPU deadline set.
+    pub fn new_store(self: &Arc<Self>, component: &ComponentRuntime) -> Store<HostState> {
+        let mut store = Store::new(&self.engine, HostState::new(self, component));
+        store.limiter(|s| &mut s.limits);
+        let ticks = match self.options.request_timeout {
+            Some(t) => (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
+            None => u64::MAX / 4,
+        };
+        store.set_epoch_deadline(ticks);
+        store
     }
 
     /// Run `component_id` for one request. Errors (traps, no response) are the caller's 500.
@@ -194,19 +272,16 @@ impl Runtime {
             .with_context(|| format!("unknown component {component_id:?}"))?;
         prepare_request(&mut req, route, client_addr)?;
 
-        let mut store = Store::new(&self.engine, HostState::new(self, component));
-        store.limiter(|s| &mut s.limits);
-        let ticks = match self.options.request_timeout {
-            Some(t) => (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
-            None => u64::MAX / 4,
-        };
-        store.set_epoch_deadline(ticks);
+        let mut store = self.new_store(component);
 
         let (tx, rx) = tokio::sync::oneshot::channel();
         let request =
             store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(|e| anyhow!("{e:?}"))?;
         let outparam = store.data_mut().http().new_response_outparam(tx).map_err(|e| anyhow!("{e:?}"))?;
-        let pre = component.pre.clone();
+        let pre = component
+            .pre
+            .clone()
+            .with_context(|| format!("component {component_id:?} has no HTTP trigger"))?;
         let task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, request, outparam).await
@@ -251,7 +326,7 @@ impl Runtime {
         target: &str,
         mut req: Request<WasiBody>,
     ) -> Result<Response<WasiBody>, wasmtime_wasi_http::Error> {
-        if !self.components.contains_key(target) {
+        if !self.components.get(target).is_some_and(|c| c.pre.is_some()) {
             eprintln!("service chaining to {target:?}: no such component is served by this app");
             return Err(wasmtime_wasi_http::Error::DestinationNotFound);
         }

@@ -468,6 +468,7 @@ mod tests {
                 internal_note: Some("pelapor menelepon dua kali".into()),
             }],
             attachments: vec![],
+            external: None,
             case: Default::default(),
         }
     }

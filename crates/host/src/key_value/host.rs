@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use wasmtime::component::Resource;
 
-use super::{Store, Stores};
+use super::{Cas, Store, Stores};
 use crate::bindings::fermyon::spin::key_value as spin_kv;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store as wasi_store};
 use crate::instance::HostState;
@@ -23,8 +23,7 @@ pub struct Bucket(Arc<dyn Store>);
 pub struct CasHandle {
     store: Arc<dyn Store>,
     key: String,
-    /// What `current` returned, if it was called.
-    seen: Option<Vec<u8>>,
+    cas: Box<dyn Cas>,
 }
 
 /// Per-instance key-value state.
@@ -211,16 +210,19 @@ impl atomics::Host for HostState {
     }
 
     async fn swap(&mut self, cas: Resource<CasHandle>, value: Vec<u8>) -> Wt<Result<(), atomics::CasError>> {
-        let CasHandle { store, key, seen } = self.table.delete(cas)?;
-        match store.compare_and_swap(&key, seen, value).await {
+        let CasHandle { store, key, mut cas } = self.table.delete(cas)?;
+        match cas.swap(value).await {
             Ok(true) => Ok(Ok(())),
-            // As Spin: hand back a fresh CAS primed with the current value, to retry with.
+            // As Spin: hand back a fresh CAS, already primed with `current`, to retry with.
             Ok(false) => {
-                let current = match store.get(&key).await {
-                    Ok(v) => v,
+                let mut fresh = match store.new_cas(&key).await {
+                    Ok(c) => c,
                     Err(e) => return Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
                 };
-                let fresh = self.table.push(CasHandle { store, key, seen: current })?;
+                if let Err(e) = fresh.current().await {
+                    return Ok(Err(atomics::CasError::StoreError(wasi_err(e))));
+                }
+                let fresh = self.table.push(CasHandle { store, key, cas: fresh })?;
                 Ok(Err(atomics::CasError::CasFailed(fresh)))
             }
             Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
@@ -235,21 +237,15 @@ impl atomics::HostCas for HostState {
         key: String,
     ) -> Wt<Result<Resource<CasHandle>, wasi_store::Error>> {
         let store = self.table.get(&bucket)?.0.clone();
-        Ok(Ok(self.table.push(CasHandle { store, key, seen: None })?))
+        let cas = match store.new_cas(&key).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(wasi_err(e))),
+        };
+        Ok(Ok(self.table.push(CasHandle { store, key, cas })?))
     }
 
     async fn current(&mut self, this: Resource<CasHandle>) -> Wt<Result<Option<Vec<u8>>, wasi_store::Error>> {
-        let (store, key) = {
-            let c = self.table.get(&this)?;
-            (c.store.clone(), c.key.clone())
-        };
-        match store.get(&key).await {
-            Ok(v) => {
-                self.table.get_mut(&this)?.seen = v.clone();
-                Ok(Ok(v))
-            }
-            Err(e) => Ok(Err(wasi_err(e))),
-        }
+        Ok(self.table.get_mut(&this)?.cas.current().await.map_err(wasi_err))
     }
 
     async fn drop(&mut self, this: Resource<CasHandle>) -> Wt<()> {

@@ -34,10 +34,18 @@ pub trait Store: Send + Sync {
     async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()>;
     async fn delete_many(&self, keys: Vec<String>) -> KvResult<()>;
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64>;
-    /// Replace `key`'s value with `new` if it still equals `expected`. `None` (the key was
-    /// absent when read, or was never read) is an unconditional upsert, exactly as in Spin:
-    /// two first writers can both succeed. Returns whether it swapped.
-    async fn compare_and_swap(&self, key: &str, expected: Option<Vec<u8>>, new: Vec<u8>) -> KvResult<bool>;
+    /// Spin's `new_compare_and_swap`: a handle on which the guest calls `current`, then `swap`.
+    async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>>;
+}
+
+/// One compare-and-swap in progress (Spin's `spin_factor_key_value::Cas`).
+#[async_trait]
+pub trait Cas: Send + Sync {
+    /// The value now; what `swap` compares against (each back end as Spin's does it).
+    async fn current(&mut self) -> KvResult<Option<Vec<u8>>>;
+    /// `Ok(true)`: swapped; `Ok(false)`: Spin's `SwapError::CasFailed` (the guest gets a fresh
+    /// CAS to retry with); `Err`: any other store error.
+    async fn swap(&mut self, value: Vec<u8>) -> KvResult<bool>;
 }
 
 /// Every configured label, opened lazily by the back ends themselves.

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
-use super::{KvResult, Store};
+use super::{Cas, KvResult, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sync {
@@ -395,11 +395,44 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>> {
+        Ok(Box::new(SqliteCas {
+            store: SqliteStore { db: self.db.clone(), name: self.name.clone() },
+            key: key.to_string(),
+            seen: None,
+        }))
+    }
+}
+
+impl SqliteStore {
+    /// Replace `key`'s value with `new` if it still equals `expected`. `None` (the key was
+    /// absent when read, or was never read) is an unconditional upsert, exactly as in Spin:
+    /// two first writers can both succeed. Returns whether it swapped.
     async fn compare_and_swap(&self, key: &str, expected: Option<Vec<u8>>, new: Vec<u8>) -> KvResult<bool> {
         match self.db.write(Op::Cas { store: self.name.clone(), key: key.into(), expected, new }).await? {
             Out::Bool(b) => Ok(b),
             _ => Err("unexpected swap result".into()),
         }
+    }
+}
+
+/// Spin's SQLite CAS: `current` remembers the value read; `swap` is one conditional UPDATE.
+struct SqliteCas {
+    store: SqliteStore,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+#[async_trait]
+impl Cas for SqliteCas {
+    async fn current(&mut self) -> KvResult<Option<Vec<u8>>> {
+        let v = self.store.get(&self.key).await?;
+        self.seen = v.clone();
+        Ok(v)
+    }
+
+    async fn swap(&mut self, value: Vec<u8>) -> KvResult<bool> {
+        self.store.compare_and_swap(&self.key, self.seen.take(), value).await
     }
 }
 
