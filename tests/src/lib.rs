@@ -249,6 +249,20 @@ impl Drop for TestApp {
     }
 }
 
+/// GET raw bytes: (status, body).
+pub fn get_bytes(app: &TestApp, path: &str) -> Result<(u16, Vec<u8>)> {
+    let resp =
+        match ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build().get(&app.url(path)).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(anyhow!("transport error: {e}")),
+        };
+    let status = resp.status();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)?;
+    Ok((status, bytes))
+}
+
 /// An HTTP answer, whatever its status.
 #[derive(Debug)]
 pub struct Reply {

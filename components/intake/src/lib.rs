@@ -37,6 +37,11 @@ async fn route(req: Request, lang: Language) -> ApiResult {
                 lang,
             )
         }
+        (Method::Get, p) if p.starts_with("/api/v1/complaints/") && p.contains("/attachments/") => {
+            let rest = &p["/api/v1/complaints/".len()..];
+            let (ticket, index) = rest.split_once("/attachments/").unwrap_or((rest, ""));
+            web_api::attachment(&req, ticket, index)
+        }
         (Method::Get, p) if p.starts_with("/api/v1/complaints/") => {
             web_api::track(&req, &p["/api/v1/complaints/".len()..], lang)
         }

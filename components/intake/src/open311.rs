@@ -64,10 +64,17 @@ async fn serve(req: Request, path: &str, lang: Language) -> Result<Response, Ope
             let identity = SpinStore::open("identity").map_err(internal)?;
             let mut submission = parsed.submission;
             submission.language = lang;
-            let accepted =
-                pipeline::accept(&store, &identity, submission, Channel::Open311, SystemClock.now(), None)
-                    .await
-                    .map_err(|e| internal(format!("{e:?}")))?;
+            let accepted = pipeline::accept(
+                &store,
+                &identity,
+                submission,
+                Channel::Open311,
+                SystemClock.now(),
+                None,
+                vec![],
+            )
+            .await
+            .map_err(|e| internal(format!("{e:?}")))?;
             let ticket = &accepted.received.complaint.ticket;
             Ok(answer(200, format, o311::PostAnswer::new(ticket.clone(), &parsed.meta, lang).render(format)))
         }

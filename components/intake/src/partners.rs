@@ -94,9 +94,16 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
         Claim::First => {
             let identity = SpinStore::open("identity")?;
             let external = ExternalReference { system: partner.clone(), reference: reference.clone() };
-            let accepted =
-                pipeline::accept(&store, &identity, submission, Channel::Partner, now, Some(external))
-                    .await?;
+            let accepted = pipeline::accept(
+                &store,
+                &identity,
+                submission,
+                Channel::Partner,
+                now,
+                Some(external),
+                vec![],
+            )
+            .await?;
             let ticket = accepted.received.complaint.ticket.clone();
             idempotency::complete(&store, &scope, &ticket)?;
             ticket

@@ -3,10 +3,12 @@
 
 use ntbcare_contract as contract;
 use ntbcare_domain::clock::Timestamp;
-use ntbcare_domain::complaint::{Channel, ExternalReference, Submission};
+use ntbcare_domain::complaint::{Attachment, Channel, ExternalReference, Submission};
 use ntbcare_domain::intake::{self, Arrival, Received};
 use ntbcare_domain::routing::Decision;
+use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
+use ntbcare_domain::upload::Upload;
 use ntbcare_platform::http as web;
 use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore};
 
@@ -24,6 +26,7 @@ pub async fn accept(
     channel: Channel,
     now: Timestamp,
     external: Option<ExternalReference>,
+    uploads: Vec<Upload>,
 ) -> ApiResult<Accepted> {
     let ticket = intake::allocate_ticket(store, now).map_err(|e| ApiError::internal(e.to_string()))?;
     let decision = ask_routing(&ticket, channel, &submission).await;
@@ -40,6 +43,23 @@ pub async fn accept(
         now,
     });
     received.complaint.external = external;
+    if !uploads.is_empty() {
+        // Files first: an orphan file names no visible complaint; the record is the commit.
+        let ticket = &received.complaint.ticket;
+        let mut files = Vec::with_capacity(uploads.len());
+        for (n, upload) in uploads.into_iter().enumerate() {
+            let key = format!("attachment/{ticket}/{}", n + 1);
+            received.complaint.attachments.push(Attachment {
+                kind: upload.kind.to_string(),
+                reference: key.clone(),
+                mime_type: Some(upload.mime_type.to_string()),
+                caption: upload.name,
+                size: Some(upload.data.len() as u64),
+            });
+            files.push((key, upload.data));
+        }
+        store.set_many(&files)?;
+    }
     intake::save(store, identity, &received, |ack| {
         serde_json::to_vec(&contract::OutboxMessage::from(ack)).expect("outbox message encodes")
     })?;

@@ -14,6 +14,7 @@ use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::store::get_json;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
+use ntbcare_domain::upload;
 use ntbcare_platform::http::json_response;
 use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
 use spin_sdk::http::{Request, Response};
@@ -28,20 +29,43 @@ pub fn submission_error(e: SubmissionError) -> ApiError {
     ApiError::new(status, e.code(), e.message()).with_field(e.field())
 }
 
+fn upload_error(e: upload::UploadError) -> ApiError {
+    ApiError::new(
+        match e {
+            upload::UploadError::FileTooLarge(_) => 413,
+            upload::UploadError::UnsupportedType(_) => 415,
+            _ => 422,
+        },
+        e.code(),
+        e.message(),
+    )
+}
+
 pub async fn submit(req: Request, lang: Language) -> ApiResult {
     let body = req.body();
-    if body.len() > limits::JSON_BODY_MAX_BYTES {
-        return Err(ApiError::payload_too_large(limits::JSON_BODY_MAX_BYTES));
-    }
     let content_type = req.header("content-type").and_then(|v| v.as_str()).unwrap_or("application/json");
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+    // JSON, or multipart with a `complaint` JSON part and up to three files.
+    let (json, uploads) = if let Some(boundary) = upload::boundary(content_type) {
+        if body.len() > upload::MAX_BODY_BYTES {
+            return Err(ApiError::payload_too_large(upload::MAX_BODY_BYTES));
+        }
+        upload::submission_parts(body, &boundary).map_err(upload_error)?
+    } else if content_type.to_ascii_lowercase().starts_with("application/json") {
+        (body.to_vec(), vec![])
+    } else {
         return Err(ApiError::new(
             415,
             "unsupported-media-type",
-            Text::new("Kirim pengaduan sebagai application/json.", "Send the complaint as application/json."),
+            Text::new(
+                "Kirim pengaduan sebagai application/json atau multipart/form-data.",
+                "Send the complaint as application/json or multipart/form-data.",
+            ),
         ));
+    };
+    if json.len() > limits::JSON_BODY_MAX_BYTES {
+        return Err(ApiError::payload_too_large(limits::JSON_BODY_MAX_BYTES));
     }
-    let submission = Submission::from_json(body, &Directory::seed()).map_err(submission_error)?;
+    let submission = Submission::from_json(&json, &Directory::seed()).map_err(submission_error)?;
     let store = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
     let now = SystemClock.now();
@@ -85,7 +109,7 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
             }
         }
     }
-    let accepted = pipeline::accept(&store, &identity, submission, Channel::Web, now, None).await?;
+    let accepted = pipeline::accept(&store, &identity, submission, Channel::Web, now, None, uploads).await?;
     let complaint = &accepted.received.complaint;
     let ticket = &complaint.ticket;
     let answer = serde_json::json!({
@@ -95,6 +119,9 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
             "status": complaint.status.code(),
             "status_label": complaint.status.label().get(lang),
             "unit": complaint.unit.as_ref().map(|u| u.to_string()),
+            "attachments": complaint.attachments.iter().enumerate().map(|(n, a)| serde_json::json!({
+                "index": n + 1, "kind": a.kind, "mime_type": a.mime_type, "size": a.size, "name": a.caption,
+            })).collect::<Vec<_>>(),
             "message": Text::new(
                 format!("Pengaduan Anda diterima dengan nomor {ticket}. Simpan kode pelacakan Anda."),
                 format!("Your complaint was received as {ticket}. Keep your tracking code."),
@@ -239,4 +266,34 @@ pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> A
     };
     conversation::add_follow_up(&store, &ticket, &message, SystemClock.now())?;
     Ok(json_response(200, &load(&store, &ticket)?.own_view(&Directory::seed(), lang)))
+}
+
+/// A file sent with a complaint: to anyone for a public or anonymous complaint, only with
+/// the tracking secret for a confidential one.
+pub fn attachment(req: &Request, raw_ticket: &str, index: &str) -> ApiResult {
+    let ticket = parse_ticket(raw_ticket)?;
+    let store = SpinStore::open_default()?;
+    let complaint = load(&store, &ticket)?;
+    let allowed = complaint.privacy != ntbcare_domain::complaint::Privacy::Confidential
+        || presented_secret(req).is_some_and(|s| intake::tracking_secret_matches(&complaint, &s));
+    let missing = || ApiError::not_found(Text::new("Lampiran tidak ditemukan.", "Attachment not found."));
+    if !allowed {
+        return Err(missing());
+    }
+    let n: usize = index.parse().map_err(|_| missing())?;
+    let meta = complaint
+        .attachments
+        .get(n.wrapping_sub(1))
+        .filter(|a| a.reference.starts_with("attachment/"))
+        .ok_or_else(missing)?;
+    let bytes = store.get(&meta.reference)?.ok_or_else(missing)?;
+    let mut resp = Response::new(200, bytes);
+    resp.set_header(
+        "content-type",
+        meta.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+    );
+    resp.set_header("x-content-type-options", "nosniff");
+    resp.set_header("content-disposition", format!("inline; filename=\"lampiran-{n}\""));
+    resp.set_header("cache-control", "private, max-age=3600");
+    Ok(resp)
 }

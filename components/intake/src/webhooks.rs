@@ -197,6 +197,7 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
                 msg.channel,
                 now,
                 None,
+                vec![],
             )
             .await?;
             let ticket = accepted.received.complaint.ticket;

@@ -598,6 +598,9 @@ pub struct Attachment {
     pub mime_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
+    /// Bytes, for files NTB Care keeps itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// A unit's answer to the complainant.

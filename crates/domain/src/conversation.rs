@@ -102,6 +102,7 @@ fn attachments(msg: &InboundMessage) -> Vec<Attachment> {
             reference: m.provider_ref.clone(),
             mime_type: m.mime_type.clone(),
             caption: m.caption.clone(),
+            size: None,
         })
         .collect()
 }

@@ -34,3 +34,4 @@ pub mod sla;
 pub mod store;
 pub mod summary;
 pub mod ticket;
+pub mod upload;

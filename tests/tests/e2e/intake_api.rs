@@ -167,3 +167,82 @@ fn a_retried_web_submission_with_the_same_idempotency_key_makes_one_complaint() 
     assert_eq!(first.json().unwrap()["tracking_secret"], second.json().unwrap()["tracking_secret"]);
     assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["total"], 1);
 }
+
+/// A tiny but real JPEG header; intake judges files by their first bytes.
+const JPEG: &[u8] =
+    &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xFF, 0xD9];
+
+fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----ntbcare-uji-7MA4YWxk";
+    let mut body = Vec::new();
+    for (name, filename, content_type, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                    .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn a_complaint_with_a_photo_keeps_the_photo_and_serves_it_back() {
+    let app = app();
+    let complaint = json!({"description": "Jalan berlubang di depan SDN 3", "region_code": "52.71", "privacy": "anonymous"});
+    let (ct, body) = multipart(&[
+        ("complaint", None, "application/json", complaint.to_string().as_bytes()),
+        ("attachment", Some("../../jalan rusak.jpg"), "image/jpeg", JPEG),
+    ]);
+    let r = app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json().unwrap();
+    assert_eq!(created["attachments"][0]["mime_type"], "image/jpeg");
+    assert_eq!(created["attachments"][0]["name"], "jalan rusak.jpg", "path stripped");
+    let ticket = created["ticket"].as_str().unwrap();
+    let photo =
+        ntbcare_tests::get_bytes(&app, &format!("/api/v1/complaints/{ticket}/attachments/1")).unwrap();
+    assert_eq!(photo.0, 200);
+    assert_eq!(photo.1, JPEG);
+    assert_eq!(app.get(&format!("/api/v1/complaints/{ticket}/attachments/2")).unwrap().status, 404);
+}
+
+#[test]
+fn a_file_that_is_not_a_photo_or_pdf_is_refused_and_nothing_is_stored() {
+    let app = app();
+    let complaint = json!({"description": "Jalan berlubang di depan SDN 3", "region_code": "52.71"});
+    let (ct, body) = multipart(&[
+        ("complaint", None, "application/json", complaint.to_string().as_bytes()),
+        ("attachment", Some("foto.jpg"), "image/jpeg", b"<script>alert(1)</script>"),
+    ]);
+    let r = app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap();
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(r.json().unwrap()["error"]["code"], "unsupported-file-type");
+    let (ct, body) = multipart(&[("attachment", Some("a.jpg"), "image/jpeg", JPEG)]);
+    let r = app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap();
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["total"], 0);
+}
+
+#[test]
+fn a_confidential_complaints_photo_needs_the_tracking_secret() {
+    let app = app();
+    let complaint = json!({"description": "Pungutan liar di kantor desa", "region_code": "52.03", "privacy": "confidential"});
+    let (ct, body) = multipart(&[
+        ("complaint", None, "application/json", complaint.to_string().as_bytes()),
+        ("attachment", Some("bukti.jpg"), "image/jpeg", JPEG),
+    ]);
+    let created = app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap().json().unwrap();
+    let (ticket, secret) =
+        (created["ticket"].as_str().unwrap(), created["tracking_secret"].as_str().unwrap());
+    let path = format!("/api/v1/complaints/{ticket}/attachments/1");
+    assert_eq!(app.get(&path).unwrap().status, 404);
+    assert_eq!(app.get_with(&path, &[("x-tracking-secret", secret)]).unwrap().status, 200);
+}

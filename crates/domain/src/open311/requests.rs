@@ -474,7 +474,7 @@ mod tests {
     }
 
     fn photo(url: &str) -> Attachment {
-        Attachment { kind: "image".into(), reference: url.into(), mime_type: None, caption: None }
+        Attachment { kind: "image".into(), reference: url.into(), mime_type: None, caption: None, size: None }
     }
 
     fn request(c: &Complaint) -> ServiceRequest {

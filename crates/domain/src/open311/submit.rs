@@ -214,6 +214,7 @@ pub fn parse_request_form(body: &[u8], directory: &Directory) -> Result<Open311R
             reference: url.clone(),
             mime_type: None,
             caption: None,
+            size: None,
         });
     }
 
