@@ -48,6 +48,9 @@ impl AppConfig {
                 ("SPIN_VARIABLE_ADMIN_TOKEN".into(), TEST_ADMIN_TOKEN.into()),
                 ("SPIN_VARIABLE_INTERNAL_TOKEN".into(), "test-internal-token".into()),
                 ("SPIN_VARIABLE_SESSION_SECRET".into(), "test-session-secret".into()),
+                // Tests submit many complaints from one address; the limits have tests of their own.
+                ("SPIN_VARIABLE_RATE_LIMIT_PER_ADDRESS".into(), "100000".into()),
+                ("SPIN_VARIABLE_RATE_LIMIT_PER_SENDER".into(), "100000".into()),
             ],
             extra_args: vec![],
         }
@@ -58,7 +61,9 @@ impl AppConfig {
         AppConfig { manifest: path.into(), runtime_config: None, env: vec![], extra_args: vec![] }
     }
 
+    /// Set an environment variable, replacing an earlier value of the same name.
     pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
         self.env.push((key.into(), value.into()));
         self
     }
@@ -247,6 +252,25 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// PUT a body with headers.
+pub fn put_raw(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> Result<Reply> {
+    let mut req = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .put(&app.url(path))
+        .set("content-type", content_type);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    Reply::from(req.send_bytes(body))
 }
 
 /// GET raw bytes: (status, body).

@@ -190,7 +190,7 @@ impl Router {
         // Spin keeps the trailing slash in the wildcard capture (routefinder drops it).
         let path_info = match rest {
             None => String::new(),
-            Some(s) => match (s.is_empty(), path.ends_with('/') && path != "") {
+            Some(s) => match (s.is_empty(), path.ends_with('/') && !path.is_empty()) {
                 (true, false) => String::new(),
                 (true, true) => "/".into(),
                 (false, false) => format!("/{s}"),

@@ -326,7 +326,7 @@ impl Runtime {
         target: &str,
         mut req: Request<WasiBody>,
     ) -> Result<Response<WasiBody>, wasmtime_wasi_http::Error> {
-        if !self.components.get(target).is_some_and(|c| c.pre.is_some()) {
+        if self.components.get(target).is_none_or(|c| c.pre.is_none()) {
             eprintln!("service chaining to {target:?}: no such component is served by this app");
             return Err(wasmtime_wasi_http::Error::DestinationNotFound);
         }

@@ -175,6 +175,22 @@ impl Resolver {
     }
 }
 
+/// `fermyon:spin/variables@2.0.0` for guests.
+impl crate::bindings::fermyon::spin::variables::Host for crate::instance::HostState {
+    async fn get(
+        &mut self,
+        name: String,
+    ) -> wasmtime::Result<Result<String, crate::bindings::fermyon::spin::variables::Error>> {
+        use crate::bindings::fermyon::spin::variables::Error as E;
+        Ok(self.resolver.get(&self.component_id, &name).map_err(|e| match e {
+            VarError::InvalidName(m) => E::InvalidName(m),
+            VarError::Undefined(m) => E::Undefined(m),
+            VarError::Provider(m) => E::Provider(m),
+            VarError::Other(m) => E::Other(m),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,21 +258,5 @@ url = "{{ base }}/api"
         };
         assert_eq!(p.get("from_dotenv").as_deref(), Some("yes"));
         assert_eq!(p.get("definitely_not_set_anywhere"), None);
-    }
-}
-
-/// `fermyon:spin/variables@2.0.0` for guests.
-impl crate::bindings::fermyon::spin::variables::Host for crate::instance::HostState {
-    async fn get(
-        &mut self,
-        name: String,
-    ) -> wasmtime::Result<Result<String, crate::bindings::fermyon::spin::variables::Error>> {
-        use crate::bindings::fermyon::spin::variables::Error as E;
-        Ok(self.resolver.get(&self.component_id, &name).map_err(|e| match e {
-            VarError::InvalidName(m) => E::InvalidName(m),
-            VarError::Undefined(m) => E::Undefined(m),
-            VarError::Provider(m) => E::Provider(m),
-            VarError::Other(m) => E::Other(m),
-        }))
     }
 }

@@ -121,10 +121,10 @@ impl Database {
             })?;
         }
         let conn = open_connection(&path)?;
-        if path.is_some() {
+        if let Some(p) = &path {
             let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                anyhow::bail!("could not put {} in WAL mode (got {mode})", path.as_ref().unwrap().display());
+                anyhow::bail!("could not put {} in WAL mode (got {mode})", p.display());
             }
         }
         conn.execute_batch(match sync {
