@@ -5,12 +5,14 @@
 //! port. Officers never see a reporter's contact: the case record has none, and the
 //! identity store is not declared for this component.
 
+mod cron;
+
 use ntbcare_domain::calendar::WorkingCalendar;
 use ntbcare_domain::casework::service::{self, act, ActError};
 use ntbcare_domain::casework::ActionRequest;
 use ntbcare_domain::clock::{Clock, Timestamp};
 use ntbcare_domain::complaint::{Complaint, EmailAddress, PhoneNumber};
-use ntbcare_domain::directory::{Directory, UnitId};
+use ntbcare_domain::directory::UnitId;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::org::accounts::{self, RegisterError};
@@ -23,7 +25,7 @@ use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::{get_json, KeyValue};
 use ntbcare_domain::ticket::Ticket;
 use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
-use ntbcare_platform::{random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
+use ntbcare_platform::{data, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -49,9 +51,12 @@ fn route(req: Request, lang: Language) -> ApiResult {
         (Method::Get, ["api", "v1", "officers"]) => list_officers(&req),
         (Method::Get, ["api", "v1", "cases"]) => list_cases(&req),
         (Method::Post, ["api", "v1", "cases", "sweep"]) => sweep(&req),
+        (Method::Get | Method::Put, ["api", "v1", "admin", name]) => admin_document(&req, name),
         (Method::Get, ["api", "v1", "cases", ticket]) => show_case(&req, ticket),
         (Method::Post, ["api", "v1", "cases", ticket, "actions"]) => act_on_case(&req, ticket, lang),
-        (_, ["api", "v1", "sessions" | "officers" | "cases", ..]) => Err(ApiError::method_not_allowed()),
+        (_, ["api", "v1", "sessions" | "officers" | "cases" | "admin", ..]) => {
+            Err(ApiError::method_not_allowed())
+        }
         _ => Err(ApiError::no_route()),
     }
 }
@@ -198,7 +203,8 @@ fn register_officer(req: &Request) -> ApiResult {
         ),
         None => None,
     };
-    let directory = Directory::seed();
+    let store = SpinStore::open_default()?;
+    let directory = data::directory(&store)?;
     check_assignment(role, unit.as_ref(), &directory)
         .map_err(|e| invalid("unit", format!("Peran dan unit tidak cocok: {e}."), format!("{e}.")))?;
     let salt = ntbcare_platform::random_bytes(16);
@@ -225,7 +231,6 @@ fn register_officer(req: &Request) -> ApiResult {
         None => None,
     };
     let officer = Officer { username, name, role, unit, password_hash, active: true, email, phone };
-    let store = SpinStore::open_default()?;
     match accounts::register(&store, &officer) {
         Ok(()) => Ok(json_response(201, &public_officer(&officer))),
         Err(RegisterError::Taken(u)) => Err(ApiError::new(
@@ -250,17 +255,13 @@ fn list_officers(req: &Request) -> ApiResult {
 
 /// A case as officers see it: everything but the tracking secret's hash. The record has no
 /// contact details, and a name only for public complaints.
-fn officer_view(case: &Complaint) -> Value {
+fn officer_view(case: &Complaint, clocks: &Clocks) -> Value {
     let mut v = serde_json::to_value(case).expect("case encodes");
     if let Some(obj) = v.as_object_mut() {
         obj.remove("tracking_secret_sha256");
         let now = now();
-        if let Some((step, d)) = ntbcare_domain::casework::clocks::deadlines(
-            case,
-            &SlaRules::seed(),
-            &WorkingCalendar::seed(),
-            now,
-        ) {
+        if let Some((step, d)) = ntbcare_domain::casework::clocks::deadlines(case, &clocks.0, &clocks.1, now)
+        {
             obj.insert(
                 "deadline".into(),
                 json!({
@@ -296,10 +297,10 @@ fn show_case(req: &Request, raw: &str) -> ApiResult {
     let store = SpinStore::open_default()?;
     let case: Complaint =
         get_json(&store, &keys::complaint(&ticket))?.ok_or_else(|| case_not_found(&ticket))?;
-    if !can_view(&principal, &case, &Directory::seed()) {
+    if !can_view(&principal, &case, &data::directory(&store)?) {
         return Err(forbidden("this case is not in your unit or region"));
     }
-    Ok(json_response(200, &officer_view(&case)))
+    Ok(json_response(200, &officer_view(&case, &clocks(&store)?)))
 }
 
 fn act_on_case(req: &Request, raw: &str, lang: Language) -> ApiResult {
@@ -307,10 +308,10 @@ fn act_on_case(req: &Request, raw: &str, lang: Language) -> ApiResult {
     let ticket = parse_ticket(raw)?;
     let request = ActionRequest::from_json(req.body()).map_err(|e| case_error(e, lang))?;
     let store = SpinStore::open_default()?;
-    match act(&store, &Directory::seed(), &principal, &ticket, request, now()) {
+    match act(&store, &data::directory(&store)?, &principal, &ticket, request, now()) {
         Ok((case, applied)) => Ok(json_response(
             200,
-            &json!({ "from": applied.from, "to": applied.to, "case": officer_view(&case) }),
+            &json!({ "from": applied.from, "to": applied.to, "case": officer_view(&case, &clocks(&store)?) }),
         )),
         Err(ActError::NotFound(t)) => Err(case_not_found(&t)),
         Err(ActError::Case(e)) => Err(case_error(e, lang)),
@@ -326,8 +327,9 @@ fn case_error(e: ntbcare_domain::casework::CaseError, _lang: Language) -> ApiErr
 /// their own queue, the inspectorate any unit's.
 fn list_cases(req: &Request) -> ApiResult {
     let (principal, _) = authenticate(req)?;
-    let directory = Directory::seed();
     let store = SpinStore::open_default()?;
+    let directory = data::directory(&store)?;
+    let clocks = clocks(&store)?;
     let requested = web::query_param(req, "queue");
     let limit: usize =
         web::query_param(req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100).clamp(1, 500);
@@ -369,7 +371,7 @@ fn list_cases(req: &Request) -> ApiResult {
             web::query_param(req, "region").is_none_or(|s| c.location.region_code.as_str().starts_with(&s))
         })
         .take(limit)
-        .map(officer_view)
+        .map(|c| officer_view(c, &clocks))
         .collect();
     Ok(json_response(200, &json!({ "count": visible.len(), "cases": visible })))
 }
@@ -393,9 +395,47 @@ fn sweep(req: &Request) -> ApiResult {
         })?,
         _ => now(),
     };
+    Ok(json_response(200, &run_sweep(at)?))
+}
+
+/// One escalation sweep as of `at`: for the route and for the cron trigger alike.
+fn run_sweep(at: Timestamp) -> ApiResult<service::SweepReport> {
     let store = SpinStore::open_default()?;
-    let report = service::sweep(&store, &Directory::seed(), &SlaRules::seed(), &WorkingCalendar::seed(), at)?;
-    Ok(json_response(200, &report))
+    let (rules, calendar) = clocks(&store)?;
+    Ok(service::sweep(&store, &data::directory(&store)?, &rules, &calendar, at)?)
+}
+
+/// The SLA rules and working-day calendar in force.
+type Clocks = (SlaRules, WorkingCalendar);
+
+fn clocks(store: &SpinStore) -> ApiResult<Clocks> {
+    Ok((data::sla_rules(store)?, data::calendar(store)?))
+}
+
+/// An administrator reads or replaces a managed document (directory, routing rules,
+/// calendar, SLA rules) as TOML; a document that does not check is refused with the reason.
+fn admin_document(req: &Request, name: &str) -> ApiResult {
+    require_administrator(req)?;
+    let doc = data::Document::parse(name).ok_or_else(ApiError::no_route)?;
+    let store = SpinStore::open_default()?;
+    if req.method() == &Method::Get {
+        return Ok(Response::builder()
+            .status(200)
+            .header("content-type", "application/toml; charset=utf-8")
+            .body(data::text(&store, doc)?)
+            .build());
+    }
+    let text = std::str::from_utf8(req.body()).map_err(|_| {
+        ApiError::new(400, "not-utf8", Text::new("Dokumen harus UTF-8.", "The document must be UTF-8."))
+    })?;
+    data::replace(&store, doc, text).map_err(|problem| {
+        ApiError::new(
+            422,
+            "invalid-document",
+            Text::new(format!("Dokumen ditolak: {problem}"), format!("Document refused: {problem}")),
+        )
+    })?;
+    Ok(json_response(200, &json!({ "saved": name })))
 }
 
 fn load(store: &SpinStore, tickets: &[Ticket]) -> ApiResult<Vec<Complaint>> {

@@ -4,13 +4,12 @@
 
 use ntbcare_domain::clock::Clock;
 use ntbcare_domain::complaint::{Channel, Complaint};
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::Language;
 use ntbcare_domain::open311::{self as o311, Format, Open311Error, Route};
 use ntbcare_domain::queues;
 use ntbcare_domain::store::{get_json, KeyValue};
-use ntbcare_platform::{variable, SpinStore, SystemClock};
+use ntbcare_platform::{data, variable, SpinStore, SystemClock};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 
@@ -45,7 +44,8 @@ fn internal(e: impl std::fmt::Display) -> Open311Error {
 async fn serve(req: Request, path: &str, lang: Language) -> Result<Response, Open311Error> {
     let method = req.method().to_string();
     let (route, format) = o311::route(&method, path)?;
-    let directory = Directory::seed();
+    let store = SpinStore::open_default().map_err(internal)?;
+    let directory = data::directory(&store).map_err(|e| internal(format!("{e:?}")))?;
     match route {
         Route::ListServices => {
             o311::check_jurisdiction(req.query())?;
@@ -57,7 +57,6 @@ async fn serve(req: Request, path: &str, lang: Language) -> Result<Response, Ope
         }
         Route::CreateRequest => {
             let parsed = o311::parse_request_form(req.body(), &directory)?;
-            let store = SpinStore::open_default().map_err(internal)?;
             if !key_is_known(&store, &parsed.api_key)? {
                 return Err(Open311Error::InvalidApiKey);
             }
@@ -81,7 +80,6 @@ async fn serve(req: Request, path: &str, lang: Language) -> Result<Response, Ope
         Route::ListRequests => {
             let now = SystemClock.now();
             let query = o311::parse_query(req.query(), now)?;
-            let store = SpinStore::open_default().map_err(internal)?;
             let found: Vec<Complaint> = if query.ids.is_empty() {
                 queues::newest_first(&store, now, query.start, query.limit, |c| o311::matches(c, &query))
                     .map_err(internal)?
@@ -98,7 +96,6 @@ async fn serve(req: Request, path: &str, lang: Language) -> Result<Response, Ope
             Ok(answer(200, format, o311::render_requests(&rendered, format)))
         }
         Route::GetRequest(ticket) => {
-            let store = SpinStore::open_default().map_err(internal)?;
             let complaint: Complaint = get_json(&store, &keys::complaint(&ticket))
                 .map_err(internal)?
                 .ok_or_else(|| Open311Error::RequestNotFound(ticket.to_string()))?;

@@ -4,13 +4,12 @@
 
 use ntbcare_domain::clock::Clock;
 use ntbcare_domain::complaint::{Channel, Complaint, ExternalReference, Submission};
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::idempotency::{self, Claim, Scope};
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::store::get_json;
 use ntbcare_platform::http::{constant_time_eq, json_response};
-use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore, SystemClock};
+use ntbcare_platform::{data, variable, ApiError, ApiResult, SpinStore, SystemClock};
 use serde_json::{json, Value};
 use spin_sdk::http::Request;
 
@@ -68,9 +67,9 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
         .and_then(|r| r.as_str().map(str::to_string))
         .filter(|r| valid_reference(r))
         .ok_or_else(bad_reference)?;
-    let submission =
-        Submission::from_json(body.to_string().as_bytes(), &Directory::seed()).map_err(submission_error)?;
     let store = SpinStore::open_default()?;
+    let submission = Submission::from_json(body.to_string().as_bytes(), &data::directory(&store)?)
+        .map_err(submission_error)?;
     let name = scope_name(&partner);
     let scope = Scope { name: &name, key: &reference };
     let now = SystemClock.now();
@@ -126,7 +125,7 @@ pub fn lookup(req: &Request, reference: &str, lang: Language) -> ApiResult {
     let ticket = idempotency::done(&store, &Scope { name: &name, key: reference })?.ok_or_else(not_found)?;
     let complaint: Complaint = get_json(&store, &keys::complaint(&ticket))?.ok_or_else(not_found)?;
     let mut view =
-        serde_json::to_value(complaint.public_view(&Directory::seed(), lang)).expect("view encodes");
+        serde_json::to_value(complaint.public_view(&data::directory(&store)?, lang)).expect("view encodes");
     view["reference"] = json!(reference);
     Ok(json_response(200, &view))
 }

@@ -4,6 +4,7 @@
 use ntbcare_contract as contract;
 use ntbcare_domain::clock::Timestamp;
 use ntbcare_domain::complaint::{Attachment, Channel, ExternalReference, Submission};
+use ntbcare_domain::duplicates;
 use ntbcare_domain::intake::{self, Arrival, Received};
 use ntbcare_domain::routing::Decision;
 use ntbcare_domain::store::KeyValue;
@@ -43,6 +44,16 @@ pub async fn accept(
         now,
     });
     received.complaint.external = external;
+    if let Some(reporter) = &received.reporter {
+        let c = &received.complaint;
+        // Advisory: a flag for the verifier. If the reporter's recent list is too busy to
+        // update, the complaint goes ahead unflagged rather than failing.
+        received.complaint.case.possible_duplicate_of =
+            duplicates::note(identity, reporter, &c.ticket, &c.description, now).unwrap_or_else(|e| {
+                eprintln!("duplicate check skipped for {}: {e}", c.ticket);
+                None
+            });
+    }
     if !uploads.is_empty() {
         // Files first: an orphan file names no visible complaint; the record is the commit.
         let ticket = &received.complaint.ticket;

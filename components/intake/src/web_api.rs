@@ -4,19 +4,20 @@ use ntbcare_domain::casework::service::{self, RateError};
 use ntbcare_domain::casework::{CaseError, RatingRequest};
 use ntbcare_domain::channels::InboundMessage;
 use ntbcare_domain::clock::Clock;
+use ntbcare_domain::clock::Timestamp;
 use ntbcare_domain::complaint::{limits, Channel, Complaint, Submission, SubmissionError};
 use ntbcare_domain::conversation;
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::idempotency::{self, Claim, Scope};
 use ntbcare_domain::intake;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
+use ntbcare_domain::ratelimit::{self, Verdict};
 use ntbcare_domain::store::get_json;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
 use ntbcare_domain::upload;
 use ntbcare_platform::http::json_response;
-use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
+use ntbcare_platform::{data, ApiError, ApiResult, SpinStore, SystemClock};
 use spin_sdk::http::{Request, Response};
 
 use crate::pipeline;
@@ -39,6 +40,35 @@ fn upload_error(e: upload::UploadError) -> ApiError {
         e.code(),
         e.message(),
     )
+}
+
+/// Refuse a client address or sender over its limit, saying when to come back.
+fn within_limits(store: &SpinStore, req: &Request, submission: &Submission, now: Timestamp) -> ApiResult<()> {
+    // The limits' counts are Spin variables, so a campaign desk or a load test can raise them.
+    let count = |name: &str, default: ratelimit::Limit| {
+        let requests = ntbcare_platform::variable(name).ok().and_then(|v| v.trim().parse().ok());
+        ratelimit::Limit { requests: requests.unwrap_or(default.requests), ..default }
+    };
+    let mut keys = Vec::new();
+    if let Some(ip) = ntbcare_platform::http::client_ip(req) {
+        keys.push((format!("ip/{ip}"), count("rate_limit_per_address", ratelimit::PER_ADDRESS)));
+    }
+    let r = &submission.reporter;
+    if let Some(contact) = r
+        .phone
+        .as_ref()
+        .map(|p| p.as_str().to_string())
+        .or(r.email.as_ref().map(|e| e.as_str().to_lowercase()))
+    {
+        let limit = count("rate_limit_per_sender", ratelimit::PER_SENDER);
+        keys.push((format!("sender/{}", intake::tracking_secret_sha256(&contact)), limit));
+    }
+    for (key, limit) in keys {
+        if let Verdict::Limited { retry_after_secs } = ratelimit::check(store, &key, limit, now)? {
+            return Err(ApiError::too_many_requests(retry_after_secs));
+        }
+    }
+    Ok(())
 }
 
 pub async fn submit(req: Request, lang: Language) -> ApiResult {
@@ -65,10 +95,11 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
     if json.len() > limits::JSON_BODY_MAX_BYTES {
         return Err(ApiError::payload_too_large(limits::JSON_BODY_MAX_BYTES));
     }
-    let submission = Submission::from_json(&json, &Directory::seed()).map_err(submission_error)?;
     let store = SpinStore::open_default()?;
+    let submission = Submission::from_json(&json, &data::directory(&store)?).map_err(submission_error)?;
     let identity = SpinStore::open("identity")?;
     let now = SystemClock.now();
+    within_limits(&store, &req, &submission, now)?;
     // `Idempotency-Key`: a retried POST gets the first answer (kept with the identity data,
     // since it holds the tracking secret), never a second complaint.
     let idempotency_key = match req.header("idempotency-key").and_then(|v| v.as_str()) {
@@ -186,7 +217,7 @@ pub fn track(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let ticket = parse_ticket(raw_ticket)?;
     let store = SpinStore::open_default()?;
     let complaint = load(&store, &ticket)?;
-    let directory = Directory::seed();
+    let directory = data::directory(&store)?;
     match presented_secret(req) {
         None => Ok(json_response(200, &complaint.public_view(&directory, lang))),
         Some(secret) if intake::tracking_secret_matches(&complaint, &secret) => {
@@ -207,7 +238,7 @@ pub fn rate(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let rating = RatingRequest::from_json(req.body()).map_err(case_error)?;
     let store = SpinStore::open_default()?;
     match service::rate_case(&store, &ticket, &secret, rating, SystemClock.now()) {
-        Ok((case, _)) => Ok(json_response(200, &case.own_view(&Directory::seed(), lang))),
+        Ok((case, _)) => Ok(json_response(200, &case.own_view(&data::directory(&store)?, lang))),
         Err(RateError::NotFound(t)) => Err(not_found(&t)),
         Err(RateError::WrongSecret) => Err(wrong_secret()),
         Err(RateError::Case(e)) => Err(case_error(e)),
@@ -265,7 +296,7 @@ pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> A
         sent_at: None,
     };
     conversation::add_follow_up(&store, &ticket, &message, SystemClock.now())?;
-    Ok(json_response(200, &load(&store, &ticket)?.own_view(&Directory::seed(), lang)))
+    Ok(json_response(200, &load(&store, &ticket)?.own_view(&data::directory(&store)?, lang)))
 }
 
 /// A file sent with a complaint: to anyone for a public or anonymous complaint, only with

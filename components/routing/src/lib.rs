@@ -5,12 +5,11 @@
 //! rules and their evaluation are the domain's.
 
 use ntbcare_contract as contract;
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::language::Text;
 use ntbcare_domain::region::RegionCode;
-use ntbcare_domain::routing::{RoutingInput, RoutingRules};
+use ntbcare_domain::routing::RoutingInput;
 use ntbcare_platform::http::{self as web, json_response};
-use ntbcare_platform::{ApiError, ApiResult};
+use ntbcare_platform::{data, ApiError, ApiResult, SpinStore};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
@@ -30,8 +29,9 @@ fn route(req: Request) -> ApiResult {
         }
         (Method::Get, "/api/v1/routing/rules") => {
             web::require_admin(&req)?;
-            let directory = Directory::seed();
-            Ok(json_response(200, &RoutingRules::seed(&directory)))
+            let store = SpinStore::open_default()?;
+            let directory = data::directory(&store)?;
+            Ok(json_response(200, &data::routing_rules(&store, &directory)?))
         }
         (_, contract::ROUTING_ROUTE_PATH | "/api/v1/routing/rules") => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::no_route()),
@@ -46,8 +46,9 @@ fn decide(body: &[u8]) -> ApiResult {
     let request: contract::RoutingRequest =
         serde_json::from_slice(body).map_err(|e| invalid(format!("routing-request: {e}")))?;
     let region = RegionCode::parse(&request.region_code).map_err(|e| invalid(e.to_string()))?;
-    let directory = Directory::seed();
-    let rules = RoutingRules::seed(&directory);
+    let store = SpinStore::open_default()?;
+    let directory = data::directory(&store)?;
+    let rules = data::routing_rules(&store, &directory)?;
     let decision = rules.decide(&RoutingInput {
         category: request.category.as_deref(),
         region: &region,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const WITA_OFFSET_MS: i64 = 8 * 3600 * 1000;
 
 /// An instant, in milliseconds since the Unix epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 

@@ -537,6 +537,10 @@ pub struct CaseState {
     pub pauses: Vec<(Timestamp, Timestamp)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<Ticket>,
+    /// An earlier complaint of the same reporter with very similar text, for the verifier
+    /// to judge (never acted on automatically).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_duplicate_of: Option<Ticket>,
     /// The unit that said the case is not theirs, while it waits to be dispatched again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<UnitId>,

@@ -64,7 +64,7 @@ pub fn update_json<T, E>(
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
-    const ATTEMPTS: usize = 16;
+    const ATTEMPTS: usize = 64;
     for _ in 0..ATTEMPTS {
         let Some(current) = store.get(key)? else { return Ok(None) };
         let mut value: T = serde_json::from_slice(&current)

@@ -16,13 +16,33 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Logged, never sent.
     pub cause: Option<String>,
+    /// Extra headers, such as `Retry-After`.
+    pub headers: Vec<(String, String)>,
 }
 
 pub type ApiResult<T = Response> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: u16, code: impl Into<String>, message: Text) -> Self {
-        ApiError { status, code: code.into(), message, field: None, cause: None }
+        ApiError { status, code: code.into(), message, field: None, cause: None, headers: vec![] }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// 429: too many requests from one address or sender; come back after `secs`.
+    pub fn too_many_requests(secs: i64) -> Self {
+        ApiError::new(
+            429,
+            "too-many-requests",
+            Text::new(
+                format!("Terlalu banyak permintaan. Silakan coba lagi dalam {secs} detik."),
+                format!("Too many requests. Please try again in {secs} seconds."),
+            ),
+        )
+        .with_header("retry-after", secs.to_string())
     }
 
     pub fn with_field(mut self, field: Option<String>) -> Self {
@@ -40,6 +60,7 @@ impl ApiError {
             ),
             field: None,
             cause: Some(cause.into()),
+            headers: vec![],
         }
     }
 
@@ -87,7 +108,11 @@ impl ApiError {
         if let Some(field) = self.field {
             error["field"] = serde_json::Value::String(field);
         }
-        json_response(self.status, &serde_json::json!({ "error": error }))
+        let mut resp = json_response(self.status, &serde_json::json!({ "error": error }));
+        for (name, value) in self.headers {
+            resp.set_header(name, value);
+        }
+        resp
     }
 }
 
@@ -110,6 +135,16 @@ pub fn json_response(status: u16, body: &impl Serialize) -> Response {
 /// The reader's language, from `Accept-Language`.
 pub fn language(req: &Request) -> Language {
     Language::from_accept_language(req.header("accept-language").and_then(|v| v.as_str()))
+}
+
+/// The client's IP address as the host reports it (`spin-client-addr`, `ip:port`).
+pub fn client_ip(req: &Request) -> Option<String> {
+    let addr = req.header("spin-client-addr").and_then(|v| v.as_str())?;
+    let ip = match addr.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => addr,
+    };
+    Some(ip.trim_start_matches('[').trim_end_matches(']').to_string())
 }
 
 /// The request path without its query.

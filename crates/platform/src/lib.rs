@@ -7,6 +7,7 @@
 //! function through the contract, and turn domain errors into HTTP answers in exactly one
 //! way ([`ApiError`]).
 
+pub mod data;
 pub mod http;
 pub mod store;
 

@@ -69,10 +69,20 @@ impl KeyValue for SpinStore {
     }
 
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let found = batch::get_many(self.bucket()?, keys).map_err(|e| unavailable(format!("{e:?}")))?;
-        // The answer is a list of (key, value) pairs; put them back in the order asked.
-        let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
-        Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        match batch::get_many(self.bucket()?, keys) {
+            Ok(found) => {
+                // The answer lists the (key, value) pairs that exist; put them in the order asked.
+                let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> =
+                    found.into_iter().collect();
+                Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
+            }
+            // Spin's Redis store sends `KEYS k1 k2 …` for a batch, which Redis refuses for two
+            // or more keys: read them one by one there.
+            Err(_) => keys.iter().map(|k| self.get(k)).collect(),
+        }
     }
 
     fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
@@ -84,8 +94,16 @@ impl KeyValue for SpinStore {
         }
         match atomics::swap(cas, new) {
             Ok(()) => Ok(true),
-            Err(atomics::CasError::CasFailed(_)) => Ok(false),
-            Err(atomics::CasError::StoreError(e)) => Err(unavailable(format!("{e:?}"))),
+            // Spin's Redis store reports every swap as failed, even one that wrote (its
+            // `UNWATCH <key>` is refused by Redis), and does not notice an EXEC the WATCH
+            // aborted. So a failed swap is checked by reading back: the value we meant to
+            // write is there, or the swap did not happen.
+            Err(atomics::CasError::CasFailed(_)) => Ok(self.get(key)?.as_deref() == Some(new)),
+            Err(atomics::CasError::StoreError(e)) => match self.get(key) {
+                Ok(current) if current.as_deref() == Some(new) => Ok(true),
+                Ok(_) => Ok(false),
+                Err(_) => Err(unavailable(format!("{e:?}"))),
+            },
         }
     }
 }

@@ -371,3 +371,86 @@ fn an_answer_nobody_replies_to_closes_by_itself() {
     let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
     assert_eq!(public["status"], "closed");
 }
+
+fn put_document(desk: &Desk, name: &str, text: &str) -> Reply {
+    let auth = format!("Bearer {TEST_ADMIN_TOKEN}");
+    ntbcare_tests::put_raw(
+        &desk.app,
+        &format!("/api/v1/admin/{name}"),
+        "application/toml",
+        text.as_bytes(),
+        &[("authorization", &auth)],
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_administrator_changes_the_routing_rules_and_new_complaints_follow_them() {
+    let desk = Desk::open();
+    let auth = format!("Bearer {TEST_ADMIN_TOKEN}");
+    let current = desk.app.get_with("/api/v1/admin/routing-rules", &[("authorization", &auth)]).unwrap();
+    assert_eq!(current.status, 200);
+    assert!(current.body.contains("lokal-mataram"));
+    // A rule naming a unit that does not exist is refused, and nothing changes.
+    let bad = put_document(
+        &desk,
+        "routing-rules",
+        "[[rule]]\nid = \"x\"\ncategories = \"*\"\nregions = \"*\"\nunit = \"dinas-hantu\"\n",
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.json().unwrap()["error"]["message"].as_str().unwrap().contains("dinas-hantu"));
+    // Everything to Diskominfotik from now on.
+    let all = "[[rule]]\nid = \"semua-ke-kominfo\"\ncategories = \"*\"\nregions = \"*\"\nunit = \"diskominfotik\"\n";
+    assert_eq!(put_document(&desk, "routing-rules", all).status, 200);
+    let r = desk.app.post_json("/api/v1/complaints", &road_in_mataram()).unwrap().json().unwrap();
+    assert_eq!(r["unit"], "diskominfotik", "{r}");
+    // Officers cannot change the rules.
+    let officer = desk.sign_in("koordinator");
+    let r = ntbcare_tests::put_raw(
+        &desk.app,
+        "/api/v1/admin/routing-rules",
+        "application/toml",
+        all.as_bytes(),
+        &[("authorization", &format!("Bearer {officer}"))],
+    )
+    .unwrap();
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn an_administrator_edits_the_holiday_calendar_and_a_broken_one_is_refused() {
+    let desk = Desk::open();
+    let auth = format!("Bearer {TEST_ADMIN_TOKEN}");
+    let calendar = desk.app.get_with("/api/v1/admin/calendar", &[("authorization", &auth)]).unwrap().body;
+    assert!(calendar.contains("2026"), "{calendar}");
+    let broken = put_document(&desk, "calendar", "[[day]]\ndate = \"2026-02-30\"\n");
+    assert_eq!(broken.status, 422, "{}", broken.body);
+    assert_eq!(put_document(&desk, "calendar", &calendar).status, 200);
+}
+
+#[test]
+fn the_cron_trigger_runs_the_escalation_sweep() {
+    // spin.toml plus a schedule firing every second, sources made absolute so the manifest
+    // can live in the test's own directory.
+    let root = ntbcare_tests::repo_root();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(root.join("spin.toml"))
+        .unwrap()
+        .replace("source = \"target/", &format!("source = \"{}/target/", root.display()));
+    let fast = format!(
+        "{manifest}\n[[trigger.cron]]\ncomponent = \"casework\"\ncron_expression = \"* * * * * *\"\n"
+    );
+    let path = dir.path().join("spin-cron.toml");
+    std::fs::write(&path, fast).unwrap();
+    let mut config = ntbcare_tests::AppConfig::ntbcare();
+    config.manifest = path;
+    let app = TestApp::spawn_with(config).unwrap();
+    app.post_json("/api/v1/complaints", &road_in_mataram()).unwrap();
+    let ran = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        app.log()
+            .iter()
+            .any(|l| l.contains("[casework]") && l.contains("sweep:") && l.contains("\"examined\":1"))
+    });
+    assert!(ran, "no sweep ran:\n{}", app.log().join("\n"));
+}

@@ -246,3 +246,35 @@ fn a_confidential_complaints_photo_needs_the_tracking_secret() {
     assert_eq!(app.get(&path).unwrap().status, 404);
     assert_eq!(app.get_with(&path, &[("x-tracking-secret", secret)]).unwrap().status, 200);
 }
+
+#[test]
+fn too_many_complaints_from_one_address_are_asked_to_wait() {
+    let app =
+        TestApp::spawn_with(AppConfig::ntbcare().env("SPIN_VARIABLE_RATE_LIMIT_PER_ADDRESS", "3")).unwrap();
+    let body = json!({"description": "Jalan berlubang di depan SDN 3", "region_code": "52.71"});
+    for _ in 0..3 {
+        assert_eq!(app.post_json("/api/v1/complaints", &body).unwrap().status, 201);
+    }
+    let limited = app.post_json("/api/v1/complaints", &body).unwrap();
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    let wait: i64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    assert_eq!(limited.json().unwrap()["error"]["code"], "too-many-requests");
+    assert_eq!(app.get("/api/v1/reports/summary").unwrap().json().unwrap()["total"], 3);
+}
+
+#[test]
+fn the_same_text_from_the_same_reporter_is_flagged_as_a_likely_duplicate_not_dropped() {
+    let app = app();
+    let body = json!({"description": "Jalan berlubang di depan SDN 3 Mataram", "region_code": "52.71",
+                      "reporter": {"phone": "081234567890"}});
+    let first = app.post_json("/api/v1/complaints", &body).unwrap().json().unwrap();
+    let mut again = body.clone();
+    again["description"] = json!("jalan BERLUBANG di depan SDN 3, Mataram!");
+    let second = app.post_json("/api/v1/complaints", &again).unwrap();
+    assert_eq!(second.status, 201, "both are kept");
+    let second_ticket = second.json().unwrap()["ticket"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {}", ntbcare_tests::TEST_ADMIN_TOKEN);
+    let case = app.get_with(&format!("/api/v1/cases/{second_ticket}"), &[("authorization", &auth)]).unwrap();
+    assert_eq!(case.json().unwrap()["case"]["possible_duplicate_of"], first["ticket"], "{}", case.body);
+}

@@ -64,11 +64,17 @@ fn outbound_hosts_are_only_where_a_component_calls_out() {
             .and_then(|h| h.as_array())
             .map(|h| h.iter().map(|s| s.as_str().unwrap()).collect())
             .unwrap_or_default();
-        let expected: &[&str] = match id.as_str() {
-            "intake" => &["http://routing.spin.internal"],
-            _ => &[],
-        };
-        assert_eq!(hosts, expected, "{id}");
+        match id.as_str() {
+            // Deciders and readers call nobody.
+            "routing" | "casework" | "reporting" => assert!(hosts.is_empty(), "{id}: {hosts:?}"),
+            "intake" => assert_eq!(hosts, ["http://routing.spin.internal"], "{id}"),
+            // Everyone else calls only hosts an operator configures, never a wildcard.
+            _ => assert!(
+                hosts.iter().all(|h| h.contains("{{") || h.ends_with(".spin.internal"))
+                    && !hosts.iter().any(|h| h.contains('*')),
+                "{id}: {hosts:?}"
+            ),
+        }
     }
 }
 
@@ -89,5 +95,29 @@ fn shipped_runtime_config_keeps_identity_apart_and_default_in_the_state_dir() {
             .collect::<Vec<_>>(),
         stores.keys().collect::<Vec<_>>(),
         "the tests must run with the stores the app ships with"
+    );
+}
+
+#[test]
+fn scheduled_jobs_name_components_of_the_app() {
+    let m = manifest();
+    let components = m["component"].as_table().unwrap();
+    let text = std::fs::read_to_string(repo_root().join("cron-triggers.toml")).unwrap();
+    let cron: toml::Value = toml::from_str(&text).unwrap();
+    let triggers = cron["trigger"]["cron"].as_array().unwrap();
+    assert!(!triggers.is_empty());
+    for t in triggers {
+        let c = t["component"].as_str().unwrap();
+        assert!(components.contains_key(c), "cron names unknown component {c}");
+        assert_eq!(
+            t["cron_expression"].as_str().unwrap().split_whitespace().count(),
+            6,
+            "seconds first: {t}"
+        );
+    }
+    // A plain Spin without the cron plugin must be able to load spin.toml.
+    assert!(
+        m.get("trigger").and_then(|t| t.get("cron")).is_none(),
+        "cron triggers belong in cron-triggers.toml"
     );
 }
