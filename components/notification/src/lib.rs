@@ -1,16 +1,43 @@
 //! notification: delivers messages to citizens and officers from the outbox.
 //!
 //! Producers write each message to the outbox (in the `identity` store, because messages
-//! carry addresses) before anything is sent; this function is the only other reader of that
-//! store. Administrators see the outbox with addresses masked.
+//! carry addresses) or a notice naming an audience (casework, in the shared store) before
+//! anything is sent. A sweep (`POST /api/v1/notifications/sweep`, run by a scheduler, and
+//! `/wake`, chained to by a producer that wants its message out now) turns notices into
+//! outbox entries and delivers what is due; every decision is `delivery::sweep`'s, this
+//! component only performs the HTTP call (with timeouts) and reads its settings.
+//!
+//! Administrators see the outbox with addresses masked, the dead letters (and requeue
+//! them), and edit the templates, which are data: an override in the shared store, checked
+//! by the same loader as the shipped seed.
+//!
+//! Finding due entries lists the identity store's keys, as the admin listing always has:
+//! fine for NTB Care's volumes, and the first thing to replace with a due-index if the outbox
+//! grows to many thousands of entries.
+
+mod settings;
+mod transport;
 
 use ntbcare_contract as contract;
+use ntbcare_domain::calendar::WorkingCalendar;
+use ntbcare_domain::casework::service::open_cases;
+use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::delivery::outbox::{OutboxEntry, Refusal, State};
+use ntbcare_domain::delivery::sweep::{self, Counts, Env, Settings};
+use ntbcare_domain::delivery::{audience, keys as delivery_keys, Templates};
+use ntbcare_domain::directory::Directory;
 use ntbcare_domain::keys;
-use ntbcare_domain::store::KeyValue;
+use ntbcare_domain::language::Text;
+use ntbcare_domain::org::accounts;
+use ntbcare_domain::sla::SlaRules;
+use ntbcare_domain::store::{update_json, KeyValue};
 use ntbcare_platform::http::{self as web, json_response};
-use ntbcare_platform::{ApiError, ApiResult, SpinStore};
+use ntbcare_platform::{random_bytes, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
+use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
+
+use transport::WasiTransport;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -20,15 +47,123 @@ fn handle(req: Request) -> Response {
 
 fn route(req: Request) -> ApiResult {
     let path = web::path(&req).trim_end_matches('/').to_string();
-    match (req.method(), path.as_str()) {
-        (Method::Get, "/api/v1/notifications/health") => Ok(web::health("notification")),
-        (Method::Get, "/api/v1/notifications/outbox") => {
-            web::require_admin(&req)?;
-            outbox()
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some(rest) = segments.strip_prefix(&["api", "v1", "notifications"]) else {
+        return Err(ApiError::no_route());
+    };
+    match (req.method(), rest) {
+        (Method::Get, ["health"]) => Ok(web::health("notification")),
+        (Method::Post, ["sweep"]) => {
+            require_internal_or_admin(&req)?;
+            Ok(json_response(200, &run_sweep()?))
         }
-        (_, "/api/v1/notifications/outbox") => Err(ApiError::method_not_allowed()),
+        (Method::Post, ["wake"]) => {
+            web::require_secret(&req, contract::INTERNAL_TOKEN_HEADER, "internal_token")?;
+            Ok(json_response(200, &run_sweep()?))
+        }
+        (Method::Post, ["digest"]) => {
+            require_internal_or_admin(&req)?;
+            digest()
+        }
+        (Method::Get, ["outbox"]) => {
+            web::require_admin(&req)?;
+            outbox(web::query_param(&req, "state").as_deref())
+        }
+        (Method::Get, ["dead-letters"]) => {
+            web::require_admin(&req)?;
+            outbox(Some("dead-letter"))
+        }
+        (Method::Post, ["dead-letters", id, "requeue"]) => {
+            web::require_admin(&req)?;
+            requeue(id)
+        }
+        (Method::Get, ["templates"]) => {
+            web::require_admin(&req)?;
+            templates_view()
+        }
+        (Method::Put, ["templates"]) => {
+            web::require_admin(&req)?;
+            put_templates(&req)
+        }
+        (_, ["health" | "sweep" | "wake" | "digest" | "outbox" | "dead-letters" | "templates", ..]) => {
+            Err(ApiError::method_not_allowed())
+        }
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// Another function (internal token) or an administrator.
+fn require_internal_or_admin(req: &Request) -> ApiResult<()> {
+    web::require_secret(req, contract::INTERNAL_TOKEN_HEADER, "internal_token")
+        .or_else(|_| web::require_admin(req))
+}
+
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+fn random_u64() -> u64 {
+    let bytes = random_bytes(8);
+    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+/// The administrator's templates if any, else the shipped seed.
+fn templates(shared: &SpinStore) -> ApiResult<(Templates, Option<String>)> {
+    if let Some(bytes) = shared.get(delivery_keys::TEMPLATES_OVERRIDE)? {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        match Templates::from_toml(&text) {
+            Ok(t) => return Ok((t, Some(text))),
+            // Checked when saved; a bad override never stops delivery.
+            Err(e) => eprintln!("notification: stored templates refused, using the seed: {e}"),
+        }
+    }
+    Ok((Templates::seed(), None))
+}
+
+fn run_sweep() -> ApiResult<Counts> {
+    let shared = SpinStore::open_default()?;
+    let identity = SpinStore::open("identity")?;
+    let (templates, _) = templates(&shared)?;
+    let providers = settings::providers()?;
+    let tuning = settings::tuning();
+    let (directory, rules, calendar) = (Directory::seed(), SlaRules::seed(), WorkingCalendar::seed());
+    let public_base_url = variable("public_base_url")?;
+    let settings = Settings {
+        templates: &templates,
+        providers: &providers,
+        policy: tuning.policy,
+        lease_ms: tuning.lease_ms,
+        batch: tuning.batch,
+        directory: &directory,
+        rules: &rules,
+        calendar: &calendar,
+        public_base_url: &public_base_url,
+    };
+    let claim = format!("sweep-{}", random_hex(8));
+    let env = Env { now: &now, random: &random_u64, claim: &claim };
+    let transport = WasiTransport { timeout_ms: tuning.timeout_ms };
+    Ok(sweep::sweep(&shared, &identity, &transport, &settings, &env)?)
+}
+
+/// Queue today's digest for every unit with open cases, then sweep.
+fn digest() -> ApiResult {
+    let shared = SpinStore::open_default()?;
+    let identity = SpinStore::open("identity")?;
+    let (directory, rules, calendar) = (Directory::seed(), SlaRules::seed(), WorkingCalendar::seed());
+    let at = now();
+    let lines = audience::digest(&open_cases(&shared, &directory, at)?, &rules, &calendar, at);
+    let officers = accounts::list(&shared)?;
+    let enabled = settings::providers()?.enabled_channels();
+    let mut queued = 0;
+    for line in &lines {
+        for message in audience::digest_messages(line, &officers, &directory, &enabled, at) {
+            if sweep::enqueue(&identity, &OutboxEntry::new(message))? {
+                queued += 1;
+            }
+        }
+    }
+    let counts = run_sweep()?;
+    Ok(json_response(200, &json!({ "units": lines, "queued": queued, "sweep": counts })))
 }
 
 /// Keep the first and last few characters of an address, so an administrator can tell
@@ -46,17 +181,122 @@ fn mask(address: &str) -> String {
         .collect()
 }
 
-fn outbox() -> ApiResult {
-    let identity = SpinStore::open("identity")?;
-    let ids: Vec<String> =
-        identity.keys()?.into_iter().filter(|k| k.starts_with(keys::OUTBOX_PREFIX)).collect();
-    let mut messages = Vec::with_capacity(ids.len());
-    for value in identity.get_many(&ids)?.into_iter().flatten() {
-        let mut message: contract::OutboxMessage =
-            serde_json::from_slice(&value).map_err(|e| ApiError::internal(format!("outbox entry: {e}")))?;
-        message.recipient = mask(&message.recipient);
-        messages.push(message);
+/// An entry as administrators see it: addresses masked.
+fn view(e: &OutboxEntry) -> Value {
+    let m = &e.message;
+    let d = &e.delivery;
+    let mut v = json!({
+        "id": m.id,
+        "ticket": m.ticket,
+        "template": m.template,
+        "language": m.language,
+        "channel": contract::Channel::from(m.channel),
+        "recipient": mask(&m.recipient),
+        "fields": m.fields,
+        "queued_at": m.queued_at,
+        "state": d.state.code(),
+        "attempts": d.attempts,
+    });
+    let extra = [
+        ("last_error", d.last_error.as_ref().map(|s| json!(s))),
+        ("provider_message_id", d.provider_message_id.as_ref().map(|s| json!(s))),
+        ("updated_at", d.updated_at.map(|t| json!(t))),
+        (
+            "via",
+            d.via.as_ref().map(|via| {
+                json!({ "channel": via.channel, "provider": via.provider, "address": mask(&via.address) })
+            }),
+        ),
+        (
+            "next_attempt_at",
+            match &d.state {
+                State::Failed { next_attempt_at } => Some(json!(next_attempt_at)),
+                _ => None,
+            },
+        ),
+    ];
+    for (name, value) in extra {
+        if let Some(value) = value {
+            v[name] = value;
+        }
     }
-    messages.sort_by(|a, b| a.queued_at.cmp(&b.queued_at).then_with(|| a.id.cmp(&b.id)));
-    Ok(json_response(200, &serde_json::json!({ "pending": messages.len(), "messages": messages })))
+    v
+}
+
+fn outbox(state: Option<&str>) -> ApiResult {
+    let identity = SpinStore::open("identity")?;
+    let mut entries = sweep::entries(&identity)?;
+    entries.sort_by(|a, b| {
+        a.message.queued_at.cmp(&b.message.queued_at).then_with(|| a.message.id.cmp(&b.message.id))
+    });
+    let pending = entries
+        .iter()
+        .filter(|e| matches!(e.state(), State::Queued | State::InFlight { .. } | State::Failed { .. }))
+        .count();
+    let messages: Vec<Value> =
+        entries.iter().filter(|e| state.is_none_or(|s| e.state().code() == s)).map(view).collect();
+    Ok(json_response(200, &json!({ "pending": pending, "count": messages.len(), "messages": messages })))
+}
+
+fn requeue(id: &str) -> ApiResult {
+    let identity = SpinStore::open("identity")?;
+    let at = now();
+    let not_found =
+        || ApiError::not_found(Text::new(format!("Pesan `{id}` tidak ada."), format!("No message `{id}`.")));
+    if id.is_empty() || id.contains('/') {
+        return Err(not_found());
+    }
+    match update_json(&identity, &keys::outbox(id), |e: &mut OutboxEntry| e.requeue(at))? {
+        None => Err(not_found()),
+        Some(Err(Refusal::NotDeadLettered)) | Some(Err(_)) => Err(ApiError::new(
+            409,
+            "not-dead-lettered",
+            Text::new(
+                "Hanya pesan di daftar gagal kirim yang dapat dikirim ulang.",
+                "Only a dead-lettered message can be requeued.",
+            ),
+        )),
+        Some(Ok(entry)) => Ok(json_response(200, &view(&entry))),
+    }
+}
+
+fn templates_answer(templates: &Templates, text: Option<String>) -> Response {
+    let list: Vec<Value> = templates
+        .all()
+        .iter()
+        .map(|t| json!({ "id": t.id, "officer": t.audience == ntbcare_domain::delivery::templates::Audience::Officer }))
+        .collect();
+    let source = if text.is_some() { "override" } else { "seed" };
+    let toml = text.unwrap_or_else(|| ntbcare_domain::delivery::templates::SEED_TOML.to_string());
+    json_response(200, &json!({ "source": source, "templates": list, "toml": toml }))
+}
+
+fn templates_view() -> ApiResult {
+    let shared = SpinStore::open_default()?;
+    let (templates, text) = templates(&shared)?;
+    Ok(templates_answer(&templates, text))
+}
+
+fn put_templates(req: &Request) -> ApiResult {
+    const MAX_BYTES: usize = 256 * 1024;
+    if req.body().len() > MAX_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BYTES));
+    }
+    let text = std::str::from_utf8(req.body()).map_err(|_| {
+        ApiError::new(
+            400,
+            "malformed-body",
+            Text::new("Isi harus teks UTF-8 (TOML).", "The body must be UTF-8 text (TOML)."),
+        )
+    })?;
+    let templates = Templates::from_toml(text).map_err(|e| {
+        ApiError::new(
+            422,
+            "invalid-templates",
+            Text::new(format!("Templat ditolak: {e}"), format!("Templates refused: {e}")),
+        )
+    })?;
+    let shared = SpinStore::open_default()?;
+    shared.set(delivery_keys::TEMPLATES_OVERRIDE, text.as_bytes())?;
+    Ok(templates_answer(&templates, Some(text.to_string())))
 }

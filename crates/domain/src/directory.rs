@@ -10,6 +10,8 @@ use crate::region::RegionCode;
 
 /// The seed shipped with NTB Care.
 pub const SEED_TOML: &str = include_str!("../../../data/ntb-directory.toml");
+/// The same seed as JSON, made by build.rs: parsed on every request, so it must be quick.
+pub const SEED_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/directory.json"));
 
 /// A unit's id: lowercase letters, digits and dashes (`dikes`, `pemkot-mataram`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -128,12 +130,23 @@ pub enum DirectoryError {
 impl Directory {
     /// The directory shipped with NTB Care.
     pub fn seed() -> Directory {
-        Directory::from_toml(SEED_TOML).expect("the shipped directory is valid")
+        Directory::from_json(SEED_JSON).expect("the shipped directory is valid")
     }
 
     /// Parse and check a directory: ids unique, parents and regions known.
     pub fn from_toml(text: &str) -> Result<Directory, DirectoryError> {
-        let dir: Directory = toml::from_str(text)?;
+        toml::from_str::<Directory>(text)?.checked()
+    }
+
+    /// The same from JSON (a seed converted at build time, or a saved document's JSON form).
+    pub fn from_json(text: &str) -> Result<Directory, DirectoryError> {
+        serde_json::from_str::<Directory>(text)
+            .map_err(|e| DirectoryError::Inconsistent(format!("not a directory: {e}")))?
+            .checked()
+    }
+
+    fn checked(self) -> Result<Directory, DirectoryError> {
+        let dir = self;
         let mut seen = std::collections::HashSet::new();
         for unit in &dir.units {
             if !seen.insert(&unit.id) {
@@ -189,6 +202,11 @@ mod tests {
         assert!(dir.region(&RegionCode::parse("52.09").unwrap()).is_none());
         assert!(dir.region(&RegionCode::parse("51.71").unwrap()).is_none());
         assert!(dir.region(&RegionCode::parse("52.71.01").unwrap()).is_some());
+    }
+
+    #[test]
+    fn the_json_seed_is_the_toml_seed() {
+        assert_eq!(Directory::from_json(SEED_JSON).unwrap(), Directory::from_toml(SEED_TOML).unwrap());
     }
 
     #[test]

@@ -12,6 +12,8 @@ use crate::directory::{Directory, UnitId};
 use crate::region::RegionCode;
 
 pub const SEED_TOML: &str = include_str!("../../../data/routing-rules.toml");
+/// The same seed as JSON, made by build.rs: routing reads it on every request.
+pub const SEED_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/routing-rules.json"));
 
 /// The rule id recorded when nothing matched.
 pub const NO_RULE: &str = "triage:no-rule-matched";
@@ -57,6 +59,8 @@ pub struct RoutingRules {
 pub enum RulesError {
     #[error("routing rules are not valid TOML: {0}")]
     Syntax(#[from] toml::de::Error),
+    #[error("routing rules are not valid: {0}")]
+    Json(serde_json::Error),
     #[error("routing rule `{rule}` names unknown {what} `{value}`")]
     Unknown { rule: String, what: &'static str, value: String },
 }
@@ -78,12 +82,21 @@ pub struct Decision {
 
 impl RoutingRules {
     pub fn seed(directory: &Directory) -> RoutingRules {
-        RoutingRules::from_toml(SEED_TOML, directory).expect("the shipped routing rules are valid")
+        RoutingRules::from_json(SEED_JSON, directory).expect("the shipped routing rules are valid")
     }
 
     /// Parse rules and check every unit and category they name against the directory.
     pub fn from_toml(text: &str, directory: &Directory) -> Result<RoutingRules, RulesError> {
-        let rules: RoutingRules = toml::from_str(text)?;
+        toml::from_str::<RoutingRules>(text)?.checked(directory)
+    }
+
+    /// The same from JSON (a seed converted at build time, or a saved document's JSON form).
+    pub fn from_json(text: &str, directory: &Directory) -> Result<RoutingRules, RulesError> {
+        serde_json::from_str::<RoutingRules>(text).map_err(RulesError::Json)?.checked(directory)
+    }
+
+    fn checked(self, directory: &Directory) -> Result<RoutingRules, RulesError> {
+        let rules = self;
         for rule in &rules.rules {
             if directory.unit(&rule.unit).is_none() {
                 return Err(RulesError::Unknown {
@@ -177,6 +190,15 @@ mod tests {
         let rules = RoutingRules::seed(&dir);
         let region = RegionCode::parse(region).unwrap();
         rules.decide(&RoutingInput { category, region: &region, description: text })
+    }
+
+    #[test]
+    fn the_json_seed_is_the_toml_seed() {
+        let dir = Directory::seed();
+        assert_eq!(
+            RoutingRules::from_json(SEED_JSON, &dir).unwrap(),
+            RoutingRules::from_toml(SEED_TOML, &dir).unwrap()
+        );
     }
 
     #[test]

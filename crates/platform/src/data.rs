@@ -65,16 +65,35 @@ fn corrupt(doc: Document, e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("stored {} no longer parses: {e}", doc.key()))
 }
 
+/// The JSON form kept beside a saved document: parsing it is an order of magnitude faster
+/// than TOML, and the directory is read on nearly every request.
+fn json_key(doc: Document) -> String {
+    format!("{}.json", doc.key())
+}
+
+fn json_text(store: &SpinStore, doc: Document) -> ApiResult<Option<String>> {
+    store
+        .get(&json_key(doc))?
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| ApiError::internal(format!("{} is not UTF-8", json_key(doc))))
+        })
+        .transpose()
+}
+
 pub fn directory(store: &SpinStore) -> ApiResult<Directory> {
-    if !store.exists(Document::Directory.key())? {
-        return Ok(Directory::seed());
+    match json_text(store, Document::Directory)? {
+        None => Ok(Directory::seed()),
+        Some(json) => Directory::from_json(&json).map_err(|e| corrupt(Document::Directory, e)),
     }
-    Directory::from_toml(&text(store, Document::Directory)?).map_err(|e| corrupt(Document::Directory, e))
 }
 
 pub fn routing_rules(store: &SpinStore, directory: &Directory) -> ApiResult<RoutingRules> {
-    RoutingRules::from_toml(&text(store, Document::RoutingRules)?, directory)
-        .map_err(|e| corrupt(Document::RoutingRules, e))
+    match json_text(store, Document::RoutingRules)? {
+        None => Ok(RoutingRules::seed(directory)),
+        Some(json) => {
+            RoutingRules::from_json(&json, directory).map_err(|e| corrupt(Document::RoutingRules, e))
+        }
+    }
 }
 
 pub fn calendar(store: &SpinStore) -> ApiResult<WorkingCalendar> {
@@ -89,23 +108,29 @@ pub fn sla_rules(store: &SpinStore) -> ApiResult<SlaRules> {
 /// Answers the problem, in words an administrator can act on, when it does not check.
 pub fn replace(store: &SpinStore, doc: Document, new_text: &str) -> Result<(), String> {
     let current_directory = directory(store).map_err(|e| format!("{e:?}"))?;
-    let check = match doc {
-        Document::Directory => Directory::from_toml(new_text)
-            .map(|dir| {
-                // The rules in force must still name units that exist.
-                let rules = text(store, Document::RoutingRules).unwrap_or_default();
-                RoutingRules::from_toml(&rules, &dir)
-                    .map(|_| ())
-                    .map_err(|e| format!("the routing rules would break: {e}"))
-            })
-            .map_err(|e| e.to_string())
-            .and_then(|r| r),
-        Document::RoutingRules => {
-            RoutingRules::from_toml(new_text, &current_directory).map(|_| ()).map_err(|e| e.to_string())
+    // The JSON form (for the documents read on hot paths) is what readers parse.
+    let json: Option<String> = match doc {
+        Document::Directory => {
+            let dir = Directory::from_toml(new_text).map_err(|e| e.to_string())?;
+            // The rules in force must still name units that exist.
+            let rules = routing_rules(store, &current_directory).map_err(|e| format!("{e:?}"))?;
+            let rules_json = serde_json::to_string(&rules).expect("rules encode");
+            RoutingRules::from_json(&rules_json, &dir)
+                .map_err(|e| format!("the routing rules would break: {e}"))?;
+            Some(serde_json::to_string(&dir).expect("a directory encodes"))
         }
-        Document::Calendar => WorkingCalendar::from_toml(new_text).map(|_| ()).map_err(|e| e.to_string()),
-        Document::SlaRules => SlaRules::from_toml(new_text).map(|_| ()).map_err(|e| e.to_string()),
+        Document::RoutingRules => {
+            let rules = RoutingRules::from_toml(new_text, &current_directory).map_err(|e| e.to_string())?;
+            Some(serde_json::to_string(&rules).expect("rules encode"))
+        }
+        Document::Calendar => {
+            WorkingCalendar::from_toml(new_text).map(|_| None).map_err(|e| e.to_string())?
+        }
+        Document::SlaRules => SlaRules::from_toml(new_text).map(|_| None).map_err(|e| e.to_string())?,
     };
-    check?;
-    store.set(doc.key(), new_text.as_bytes()).map_err(|e| e.to_string())
+    let mut entries = vec![(doc.key().to_string(), new_text.as_bytes().to_vec())];
+    if let Some(json) = json {
+        entries.push((json_key(doc), json.into_bytes()));
+    }
+    store.set_many(&entries).map_err(|e| e.to_string())
 }

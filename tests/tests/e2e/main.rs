@@ -5,5 +5,6 @@ mod casework;
 mod channels;
 mod intake_api;
 mod manifest;
+mod notification;
 mod spin_conformance;
 mod walking_skeleton;

@@ -27,12 +27,51 @@
 //! `inbound/<channel>/<sha256 of the address>` holds the last inbound time (written by intake),
 //! hashed so that listing keys reveals no one's number.
 
+pub mod audience;
 pub mod outbox;
 pub mod outcome;
 pub mod providers;
 pub mod route;
+pub mod sweep;
 pub mod templates;
 pub mod text;
+
+/// The keys delivery keeps beside the outbox (identity store, except the templates), as the
+/// module doc suggests; `crate::keys` is their eventual home.
+pub mod keys {
+    use sha2::{Digest, Sha256};
+
+    use super::Provider;
+    use crate::complaint::Channel;
+
+    /// Receipts intake writes for notification (identity store).
+    pub const RECEIPT_PREFIX: &str = "receipt/";
+
+    /// A provider's delivery status for the message it gave `provider_message_id`.
+    pub fn receipt(provider_message_id: &str) -> String {
+        format!("{RECEIPT_PREFIX}{provider_message_id}")
+    }
+
+    /// The outbox message id a provider's message id belongs to, written when it accepted it.
+    pub fn sent_index(provider: Provider, provider_message_id: &str) -> String {
+        format!("outbox-sent/{}/{provider_message_id}", provider.code())
+    }
+
+    fn hashed(address: &str) -> String {
+        Sha256::digest(address.trim().trim_start_matches('+').as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// An opt-out of `channel` by `address` (hashed: listing keys reveals no one's number).
+    pub fn opt_out(channel: Channel, address: &str) -> String {
+        format!("optout/{}/{}", channel.code(), hashed(address))
+    }
+
+    /// The administrator's edited templates (TOML), in the shared store: templates name no one.
+    pub const TEMPLATES_OVERRIDE: &str = "notification/templates.toml";
+}
 
 #[cfg(test)]
 mod golden;
