@@ -15,24 +15,24 @@
 //! fine for NTB Care's volumes, and the first thing to replace with a due-index if the outbox
 //! grows to many thousands of entries.
 
+mod cron;
 mod settings;
 mod transport;
 
 use ntbcare_contract as contract;
-use ntbcare_domain::calendar::WorkingCalendar;
 use ntbcare_domain::casework::service::open_cases;
 use ntbcare_domain::clock::{Clock, Timestamp};
 use ntbcare_domain::delivery::outbox::{OutboxEntry, Refusal, State};
 use ntbcare_domain::delivery::sweep::{self, Counts, Env, Settings};
 use ntbcare_domain::delivery::{audience, keys as delivery_keys, Templates};
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::Text;
 use ntbcare_domain::org::accounts;
-use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::{update_json, KeyValue};
 use ntbcare_platform::http::{self as web, json_response};
-use ntbcare_platform::{random_bytes, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
+use ntbcare_platform::{
+    data, random_bytes, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock,
+};
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -126,7 +126,8 @@ fn run_sweep() -> ApiResult<Counts> {
     let (templates, _) = templates(&shared)?;
     let providers = settings::providers()?;
     let tuning = settings::tuning();
-    let (directory, rules, calendar) = (Directory::seed(), SlaRules::seed(), WorkingCalendar::seed());
+    let (directory, rules, calendar) =
+        (data::directory(&shared)?, data::sla_rules(&shared)?, data::calendar(&shared)?);
     let public_base_url = variable("public_base_url")?;
     let settings = Settings {
         templates: &templates,
@@ -147,9 +148,14 @@ fn run_sweep() -> ApiResult<Counts> {
 
 /// Queue today's digest for every unit with open cases, then sweep.
 fn digest() -> ApiResult {
+    Ok(json_response(200, &run_digest()?))
+}
+
+fn run_digest() -> ApiResult<Value> {
     let shared = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
-    let (directory, rules, calendar) = (Directory::seed(), SlaRules::seed(), WorkingCalendar::seed());
+    let (directory, rules, calendar) =
+        (data::directory(&shared)?, data::sla_rules(&shared)?, data::calendar(&shared)?);
     let at = now();
     let lines = audience::digest(&open_cases(&shared, &directory, at)?, &rules, &calendar, at);
     let officers = accounts::list(&shared)?;
@@ -163,7 +169,7 @@ fn digest() -> ApiResult {
         }
     }
     let counts = run_sweep()?;
-    Ok(json_response(200, &json!({ "units": lines, "queued": queued, "sweep": counts })))
+    Ok(json!({ "units": lines, "queued": queued, "sweep": counts }))
 }
 
 /// Keep the first and last few characters of an address, so an administrator can tell
