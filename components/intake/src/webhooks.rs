@@ -4,7 +4,9 @@
 
 use ntbcare_domain::channels::{meta, sms_gateway, twilio, ChannelError, InboundMessage};
 use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::complaint::Channel;
 use ntbcare_domain::conversation::{self, Claim, Target};
+use ntbcare_domain::delivery;
 use ntbcare_domain::language::Text;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_platform::http::json_response;
@@ -53,9 +55,17 @@ pub async fn meta(req: Request) -> ApiResult {
             meta::MetaEvent::Status(status) => {
                 // Receipts belong to notification; it reads them from the identity store,
                 // where the messages they are about live.
+                // One key per state, so a "delivered" and a "read" arriving between two
+                // sweeps are both applied.
                 let identity = SpinStore::open("identity")?;
+                let state =
+                    serde_json::to_value(status.state).ok().and_then(|v| v.as_str().map(str::to_string));
                 identity.set(
-                    &format!("receipt/{}", status.provider_message_id),
+                    &format!(
+                        "{}/{}",
+                        delivery::keys::receipt(&status.provider_message_id),
+                        state.unwrap_or_else(|| "unknown".into())
+                    ),
                     &serde_json::to_vec(&status).expect("receipt encodes"),
                 )?;
             }
@@ -153,6 +163,9 @@ enum Outcome {
     Added(String),
     Duplicate(String),
     InFlight,
+    /// "STOP" / "BERHENTI": no more messages on this channel; "MULAI": messages again.
+    OptedOut,
+    OptedIn,
 }
 
 impl Outcome {
@@ -162,6 +175,8 @@ impl Outcome {
             Outcome::Added(t) => json!({ "ticket": t, "result": "added" }),
             Outcome::Duplicate(t) => json!({ "ticket": t, "result": "duplicate" }),
             Outcome::InFlight => json!({ "result": "in-flight" }),
+            Outcome::OptedOut => json!({ "result": "opted-out" }),
+            Outcome::OptedIn => json!({ "result": "opted-in" }),
         }
     }
 }
@@ -179,6 +194,19 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
     let now: Timestamp = SystemClock.now();
     let store = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
+    // An opt-out is an instruction, not a complaint: it is recorded where notification
+    // looks before sending, under the address notification would send to.
+    let text = msg.text_or_caption().unwrap_or("");
+    let address = msg.phone().filter(|_| msg.channel == Channel::Sms).map(|p| p.as_str().to_string());
+    let opt_key = delivery::keys::opt_out(msg.channel, address.as_deref().unwrap_or(&msg.sender));
+    if delivery::is_opt_out(text) {
+        identity.set(&opt_key, now.0.to_string().as_bytes())?;
+        return Ok(Outcome::OptedOut);
+    }
+    if delivery::route::is_opt_in(text) {
+        identity.delete(&opt_key)?;
+        return Ok(Outcome::OptedIn);
+    }
     match conversation::claim(&store, &msg, now)? {
         Claim::Done(t) => return Ok(Outcome::Duplicate(t.to_string())),
         Claim::InFlight => return Ok(Outcome::InFlight),

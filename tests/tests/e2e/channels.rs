@@ -288,3 +288,17 @@ fn an_unconfigured_channel_says_so() {
         .unwrap();
     assert_eq!(r.status, 503, "{}", r.body);
 }
+
+#[test]
+fn stop_is_an_opt_out_not_a_complaint() {
+    let app = app();
+    let r = post_meta(&app, &whatsapp("wamid.S1", "STOP"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().unwrap()["received"][0]["result"], "opted-out");
+    let r = post_meta(&app, &whatsapp("wamid.S2", "mulai"));
+    assert_eq!(r.json().unwrap()["received"][0]["result"], "opted-in");
+    // "Stop pungli" is a complaint.
+    let r = post_meta(&app, &whatsapp("wamid.S3", "Stop pungli di pasar Kebon Roek"));
+    assert_eq!(r.json().unwrap()["received"][0]["result"], "new");
+    assert_eq!(total(&app), 1);
+}
