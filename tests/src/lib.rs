@@ -5,6 +5,7 @@
 //! directory. Tests talk to it over real HTTP, exactly as a citizen's phone or an officer's
 //! browser would. Nothing here knows about the components' internals.
 
+pub mod fake_lapor;
 pub mod fake_provider;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod intake;
 pub mod keys;
 pub mod language;
+pub mod lapor;
 pub mod lifecycle;
 pub mod notices;
 pub mod open311;

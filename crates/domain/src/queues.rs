@@ -160,6 +160,47 @@ pub fn triage(store: &impl KeyValue, now: Timestamp, limit: usize) -> Result<Vec
     Ok(found)
 }
 
+/// Complaints newest first, read from the ticket numbering of this WITA year and the last,
+/// until `limit` have passed `keep`, or a complaint older than `since` is reached.
+pub fn newest_first(
+    store: &impl KeyValue,
+    now: Timestamp,
+    since: Timestamp,
+    limit: usize,
+    mut keep: impl FnMut(&Complaint) -> bool,
+) -> Result<Vec<Complaint>, StoreError> {
+    let year = now.wita().year;
+    let mut found = Vec::new();
+    for y in [year, year - 1] {
+        let counter_key = keys::ticket_sequence(y);
+        let counter = decode_counter(&counter_key, store.get(&counter_key)?.as_deref())?.max(0) as u64;
+        let mut high = counter;
+        while high >= 1 {
+            let low = high.saturating_sub(PAGE - 1).max(1);
+            let tickets: Vec<Ticket> = (low..=high).rev().filter_map(|s| Ticket::number(y, s).ok()).collect();
+            let records = store.get_many(&tickets.iter().map(keys::complaint).collect::<Vec<_>>())?;
+            for (i, value) in records.into_iter().enumerate() {
+                let Some(value) = value else { continue };
+                let c: Complaint = serde_json::from_slice(&value).map_err(|e| StoreError::Corrupt {
+                    key: keys::complaint(&tickets[i]),
+                    reason: e.to_string(),
+                })?;
+                if c.received_at < since {
+                    return Ok(found);
+                }
+                if keep(&c) {
+                    found.push(c);
+                    if found.len() >= limit {
+                        return Ok(found);
+                    }
+                }
+            }
+            high = low - 1;
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,45 +268,4 @@ mod tests {
         assert!(tickets_in(&store, &dikes).unwrap().is_empty());
         assert_eq!(tickets_in(&store, &Queue::Forwarded).unwrap(), vec![t]);
     }
-}
-
-/// Complaints newest first, read from the ticket numbering of this WITA year and the last,
-/// until `limit` have passed `keep`, or a complaint older than `since` is reached.
-pub fn newest_first(
-    store: &impl KeyValue,
-    now: Timestamp,
-    since: Timestamp,
-    limit: usize,
-    mut keep: impl FnMut(&Complaint) -> bool,
-) -> Result<Vec<Complaint>, StoreError> {
-    let year = now.wita().year;
-    let mut found = Vec::new();
-    for y in [year, year - 1] {
-        let counter_key = keys::ticket_sequence(y);
-        let counter = decode_counter(&counter_key, store.get(&counter_key)?.as_deref())?.max(0) as u64;
-        let mut high = counter;
-        while high >= 1 {
-            let low = high.saturating_sub(PAGE - 1).max(1);
-            let tickets: Vec<Ticket> = (low..=high).rev().filter_map(|s| Ticket::number(y, s).ok()).collect();
-            let records = store.get_many(&tickets.iter().map(keys::complaint).collect::<Vec<_>>())?;
-            for (i, value) in records.into_iter().enumerate() {
-                let Some(value) = value else { continue };
-                let c: Complaint = serde_json::from_slice(&value).map_err(|e| StoreError::Corrupt {
-                    key: keys::complaint(&tickets[i]),
-                    reason: e.to_string(),
-                })?;
-                if c.received_at < since {
-                    return Ok(found);
-                }
-                if keep(&c) {
-                    found.push(c);
-                    if found.len() >= limit {
-                        return Ok(found);
-                    }
-                }
-            }
-            high = low - 1;
-        }
-    }
-    Ok(found)
 }

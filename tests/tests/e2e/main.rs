@@ -4,6 +4,7 @@
 mod casework;
 mod channels;
 mod intake_api;
+mod lapor;
 mod manifest;
 mod notification;
 mod spin_conformance;
