@@ -54,6 +54,7 @@ fn route(req: Request, lang: Language) -> ApiResult {
         (Method::Get | Method::Put, ["api", "v1", "admin", name]) => admin_document(&req, name),
         (Method::Get, ["api", "v1", "cases", ticket]) => show_case(&req, ticket),
         (Method::Post, ["api", "v1", "cases", ticket, "actions"]) => act_on_case(&req, ticket, lang),
+        (Method::Get, ["api", "v1", "cases", ticket, "answer-templates"]) => answer_templates(&req, ticket),
         (_, ["api", "v1", "sessions" | "officers" | "cases" | "admin", ..]) => {
             Err(ApiError::method_not_allowed())
         }
@@ -303,6 +304,21 @@ fn show_case(req: &Request, raw: &str) -> ApiResult {
     Ok(json_response(200, &officer_view(&case, &clocks(&store)?)))
 }
 
+/// The reusable answers for a case's category, for the officer answering it.
+fn answer_templates(req: &Request, raw: &str) -> ApiResult {
+    let (principal, _) = authenticate(req)?;
+    let ticket = parse_ticket(raw)?;
+    let store = SpinStore::open_default()?;
+    let directory = data::directory(&store)?;
+    let case: Complaint =
+        get_json(&store, &keys::complaint(&ticket))?.ok_or_else(|| case_not_found(&ticket))?;
+    if !can_view(&principal, &case, &directory) {
+        return Err(forbidden("this case is not in your unit or region"));
+    }
+    let templates = data::answer_templates(&store, &directory)?;
+    Ok(json_response(200, &json!({ "templates": templates.for_category(case.category.as_deref()) })))
+}
+
 fn act_on_case(req: &Request, raw: &str, lang: Language) -> ApiResult {
     let (principal, _) = authenticate(req)?;
     let ticket = parse_ticket(raw)?;
@@ -333,6 +349,17 @@ fn list_cases(req: &Request) -> ApiResult {
     let requested = web::query_param(req, "queue");
     let limit: usize =
         web::query_param(req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100).clamp(1, 500);
+    let offset: usize = web::query_param(req, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let due_before = match web::query_param(req, "due_before") {
+        Some(t) => Some(ntbcare_domain::channels::sms_gateway::parse_rfc3339(&t).ok_or_else(|| {
+            bad_request(
+                "bad-due-before",
+                "`due_before` harus berupa waktu RFC 3339.",
+                "`due_before` must be an RFC 3339 time.",
+            )
+        })?),
+        None => None,
+    };
     let cases: Vec<Complaint> = match (principal.role, requested.as_deref()) {
         (
             Role::ProvincialCoordinator | Role::RegencyCoordinator | Role::Administrator,
@@ -370,10 +397,17 @@ fn list_cases(req: &Request) -> ApiResult {
         .filter(|c| {
             web::query_param(req, "region").is_none_or(|s| c.location.region_code.as_str().starts_with(&s))
         })
+        .filter(|c| {
+            due_before.is_none_or(|limit| {
+                ntbcare_domain::casework::clocks::deadlines(c, &clocks.0, &clocks.1, now())
+                    .is_some_and(|(_, d)| d.due < limit)
+            })
+        })
+        .skip(offset)
         .take(limit)
         .map(|c| officer_view(c, &clocks))
         .collect();
-    Ok(json_response(200, &json!({ "count": visible.len(), "cases": visible })))
+    Ok(json_response(200, &json!({ "count": visible.len(), "offset": offset, "cases": visible })))
 }
 
 /// The escalation sweep, for the scheduler (internal token) or an administrator. An

@@ -1,13 +1,34 @@
-//! reporting: monitoring and evaluation figures for leadership and the public.
+//! reporting: monitoring and evaluation figures for leadership, units and the public.
 //!
-//! The summary is read from tallies that every event keeps current with atomic increments,
-//! so it costs one batch read however many complaints there are.
+//! Glue only: who is asking (administrator token or a signed officer session, exactly as
+//! casework authenticates), which scope that gives them (`measures::access`), then the
+//! domain's measures read from the tallies (a fixed number of keys per month, however many
+//! complaints), or computed from the records when a filter combines dimensions. Pages are
+//! rendered on the server with inline SVG charts (`pages`): nothing is fetched from outside,
+//! so they work on an office network without internet.
 
+mod pages;
+
+use ntbcare_domain::casework::service::open_cases;
+use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::complaint::{Channel, Complaint};
 use ntbcare_domain::directory::Directory;
+use ntbcare_domain::keys;
+use ntbcare_domain::language::{Language, Text};
+use ntbcare_domain::measures::access::{self, Scope};
+use ntbcare_domain::measures::csv::{complaint_row, Csv, COMPLAINT_COLUMNS};
+use ntbcare_domain::measures::live::{backlog, Backlog, OverdueCase};
+use ntbcare_domain::measures::read::{self, compute_from_records, month_rows, read_tallies, total, MonthRow};
+use ntbcare_domain::measures::tally::{for_each_complaint, rebuild, FIRST_YEAR};
+use ntbcare_domain::measures::{facts, open_data, scorecard, Context, Dim, Filter, Measures, Month};
+use ntbcare_domain::org::Principal;
+use ntbcare_domain::session;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::summary::{summary_keys, Summary};
-use ntbcare_platform::http::{self as web, json_response};
-use ntbcare_platform::{ApiError, ApiResult, SpinStore};
+use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
+use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore, SystemClock};
+use serde::Serialize;
+use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
@@ -19,17 +40,609 @@ fn handle(req: Request) -> Response {
 
 fn route(req: Request) -> ApiResult {
     let path = web::path(&req).trim_end_matches('/').to_string();
-    match (req.method(), path.as_str()) {
-        (Method::Get, "/api/v1/reports/health") => Ok(web::health("reporting")),
-        (Method::Get, "/api/v1/reports/summary") => summary(),
-        (_, "/api/v1/reports/summary") => Err(ApiError::method_not_allowed()),
+    let get = req.method() == &Method::Get;
+    match path.as_str() {
+        "/api/v1/reports/health" if get => Ok(web::health("reporting")),
+        "/api/v1/reports/summary" if get => summary(),
+        "/api/v1/reports/measures" if get => measures(&req),
+        "/api/v1/reports/measures.csv" if get => measures_csv(&req),
+        "/api/v1/reports/complaints.csv" if get => complaints_csv(&req),
+        "/api/v1/reports/scorecard" if get => scorecard_json(&req),
+        "/api/v1/reports/overdue" if get => overdue(&req),
+        "/api/v1/reports/open-data" if get => open_data_json(&req),
+        "/api/v1/reports/semester" if get => semester(&req),
+        "/api/v1/reports/dashboard" if get => dashboard(&req),
+        "/api/v1/reports/rebuild" if req.method() == &Method::Post => rebuild_tallies(&req),
+        "/api/v1/reports/health"
+        | "/api/v1/reports/summary"
+        | "/api/v1/reports/measures"
+        | "/api/v1/reports/measures.csv"
+        | "/api/v1/reports/complaints.csv"
+        | "/api/v1/reports/scorecard"
+        | "/api/v1/reports/overdue"
+        | "/api/v1/reports/open-data"
+        | "/api/v1/reports/semester"
+        | "/api/v1/reports/dashboard"
+        | "/api/v1/reports/rebuild" => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::no_route()),
     }
 }
 
-fn summary() -> ApiResult {
-    let directory = Directory::seed();
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+fn bad_request(code: &str, id: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::new(400, code, Text::new(id, en))
+}
+
+fn forbidden(why: &str) -> ApiError {
+    ApiError::new(
+        403,
+        "forbidden",
+        Text::new("Anda tidak berwenang melihat ini.", format!("Forbidden: {why}.")),
+    )
+}
+
+// ------------------------------------------------------------------ who is asking
+
+/// The caller: none without a token; the administrator token; or a valid, unrevoked
+/// officer session (as casework checks it). A token that is neither is refused.
+fn caller(req: &Request) -> ApiResult<Option<Principal>> {
+    let Some(token) =
+        req.header("authorization").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Ok(None);
+    };
+    let admin = variable("admin_token")?;
+    if !admin.is_empty() && constant_time_eq(token.as_bytes(), admin.as_bytes()) {
+        return Ok(Some(Principal {
+            username: "admin".into(),
+            role: ntbcare_domain::org::Role::Administrator,
+            unit: None,
+        }));
+    }
+    let claims = session::verify(token, now(), variable("session_secret")?.as_bytes()).map_err(|e| {
+        let mut err = ApiError::unauthorized();
+        err.message = Text::new("Sesi tidak sah atau sudah berakhir; silakan masuk lagi.", format!("{e}."));
+        err
+    })?;
     let store = SpinStore::open_default()?;
+    if store.exists(&keys::revoked_session(&claims.jti))? {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(Some(claims.principal))
+}
+
+/// Officers' reports: open data is not enough.
+fn officer_scope(req: &Request) -> ApiResult<Scope> {
+    match access::scope(caller(req)?.as_ref()) {
+        Scope::OpenData => Err(ApiError::unauthorized()),
+        s => Ok(s),
+    }
+}
+
+// ------------------------------------------------------------------ parameters
+
+/// The period asked for: `from` and `to` as `YYYY-MM` (or dates, read as their months);
+/// by default the twelve months up to this one.
+fn period(req: &Request) -> ApiResult<Vec<Month>> {
+    let parse = |name: &str| -> ApiResult<Option<Month>> {
+        match web::query_param(req, name) {
+            None => Ok(None),
+            Some(s) if s.is_empty() => Ok(None),
+            Some(s) => Month::parse(&s).map(Some).ok_or_else(|| {
+                bad_request(
+                    "bad-period",
+                    format!("`{name}` harus berupa bulan (2026-01) atau tanggal (2026-01-15)."),
+                    format!("`{name}` must be a month (2026-01) or a date (2026-01-15)."),
+                )
+            }),
+        }
+    };
+    let this = Month::of(now());
+    let to = parse("to")?.unwrap_or(this);
+    let mut from = parse("from")?.unwrap_or(to);
+    if web::query_param(req, "from").is_none() {
+        for _ in 0..11 {
+            from = from.prev();
+        }
+    }
+    if from > to {
+        return Err(bad_request("bad-period", "`from` sesudah `to`.", "`from` is after `to`."));
+    }
+    let months = from.through(to);
+    if months.len() > 120 {
+        return Err(bad_request("bad-period", "Paling lama 120 bulan.", "At most 120 months."));
+    }
+    Ok(months)
+}
+
+/// The filters asked for, checked against the directory, and narrowed to the caller's unit.
+fn filter(req: &Request, dir: &Directory, scope: &Scope) -> ApiResult<Filter> {
+    let p = |n: &str| web::query_param(req, n).filter(|v| !v.is_empty());
+    let f = Filter { unit: p("unit"), region: p("region"), channel: p("channel"), category: p("category") };
+    let unknown = |field: &str, v: &str| {
+        bad_request(
+            "unknown-filter",
+            format!("Nilai `{v}` untuk `{field}` tidak dikenal."),
+            format!("`{v}` is not a known {field}."),
+        )
+    };
+    if let Some(u) = &f.unit {
+        if u != keys::TRIAGE && !dir.units.iter().any(|x| x.id.as_str() == u) {
+            return Err(unknown("unit", u));
+        }
+    }
+    if let Some(r) = &f.region {
+        if !dir.regions.iter().any(|x| x.code.as_str() == r && r.len() == 5) {
+            return Err(unknown("region", r));
+        }
+    }
+    if let Some(c) = &f.channel {
+        if !Channel::ALL.iter().any(|x| x.code() == c) {
+            return Err(unknown("channel", c));
+        }
+    }
+    if let Some(c) = &f.category {
+        if c != facts::NO_CATEGORY && dir.category(c).is_none() {
+            return Err(unknown("category", c));
+        }
+    }
+    narrow(f, scope)
+}
+
+fn narrow(mut f: Filter, scope: &Scope) -> ApiResult<Filter> {
+    if let Scope::Unit(own) = scope {
+        match &f.unit {
+            Some(u) if u != own.as_str() => return Err(forbidden("a unit sees its own figures only")),
+            _ => f.unit = Some(own.to_string()),
+        }
+    }
+    Ok(f)
+}
+
+fn directory(store: &SpinStore) -> ApiResult<Directory> {
+    ntbcare_platform::data::directory(store)
+}
+
+fn years(months: &[Month]) -> std::ops::RangeInclusive<i32> {
+    let first = months.first().map(|m| m.year).unwrap_or(FIRST_YEAR);
+    let last = months.last().map(|m| m.year).unwrap_or(first);
+    first..=last
+}
+
+// ------------------------------------------------------------------ figures
+
+/// The measures of a filter over a period: from the tallies when one cell series answers
+/// it, else from the records.
+struct Figures {
+    source: &'static str,
+    series: read::Series,
+}
+
+fn figures(store: &SpinStore, f: &Filter, months: &[Month]) -> ApiResult<Figures> {
+    Ok(match f.cell() {
+        Some((dim, value)) => {
+            Figures { source: "tallies", series: read_tallies(store, dim, value, months, &[])? }
+        }
+        None => {
+            Figures { source: "records", series: compute_from_records(store, f, months, Context::seed())? }
+        }
+    })
+}
+
+/// Open cases matching the filter.
+fn open_matching(store: &SpinStore, dir: &Directory, f: &Filter) -> ApiResult<Vec<Complaint>> {
+    let cases = open_cases(store, dir, now())?;
+    let ctx = Context::seed();
+    Ok(cases.into_iter().filter(|c| f.matches(&facts(c, ctx))).collect())
+}
+
+fn live(store: &SpinStore, dir: &Directory, f: &Filter) -> ApiResult<(Backlog, Vec<OverdueCase>)> {
+    let cases = open_matching(store, dir, f)?;
+    Ok(backlog(&cases, dir, Context::seed(), now()))
+}
+
+#[derive(Serialize)]
+struct MeasuresAnswer {
+    period: serde_json::Value,
+    filter: Filter,
+    /// `tallies` or `records`: where the figures were read from (they agree).
+    source: &'static str,
+    measures: Measures,
+    by_month: Vec<MonthRow>,
+    /// Now, whatever the period: open cases by working days since receipt.
+    backlog: Backlog,
+}
+
+fn period_json(months: &[Month]) -> serde_json::Value {
+    json!({
+        "from": months.first().map(|m| m.to_string()),
+        "to": months.last().map(|m| m.to_string()),
+        "months": months.len(),
+        "month_of": "receipt, WITA",
+    })
+}
+
+fn summary() -> ApiResult {
+    let store = SpinStore::open_default()?;
+    let directory = directory(&store)?;
     let values = store.get_many(&summary_keys(&directory))?;
     Ok(json_response(200, &Summary::from_counters(&directory, &values)?))
+}
+
+fn measures(req: &Request) -> ApiResult {
+    let scope = officer_scope(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let f = filter(req, &dir, &scope)?;
+    let fig = figures(&store, &f, &months)?;
+    let (backlog, _) = live(&store, &dir, &f)?;
+    Ok(json_response(
+        200,
+        &MeasuresAnswer {
+            period: period_json(&months),
+            source: fig.source,
+            measures: Measures::from_totals(&total(&fig.series)),
+            by_month: month_rows(&months, &fig.series),
+            filter: f,
+            backlog,
+        },
+    ))
+}
+
+fn overdue(req: &Request) -> ApiResult {
+    let scope = officer_scope(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let f = filter(req, &dir, &scope)?;
+    let (backlog, overdue) = live(&store, &dir, &f)?;
+    Ok(json_response(
+        200,
+        &json!({ "as_of": now().to_rfc3339_wita(), "backlog": backlog, "overdue": overdue }),
+    ))
+}
+
+fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .header("content-disposition", format!("attachment; filename=\"{name}\""))
+        .header("cache-control", "no-store")
+        .body(bytes)
+        .build()
+}
+
+/// One row per complaint received in the period (no reporter identity, no description).
+fn complaints_csv(req: &Request) -> ApiResult {
+    let scope = officer_scope(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let f = filter(req, &dir, &scope)?;
+    let ctx = Context::seed();
+    let (first, last) = (months[0], months[months.len() - 1]);
+    let mut csv = Csv::new(&COMPLAINT_COLUMNS);
+    let any_filter = !f.pairs().is_empty();
+    for_each_complaint(&store, years(&months), |c| {
+        let m = Month::of(c.received_at);
+        if m < first || m > last || (any_filter && !f.matches(&facts(&c, ctx))) {
+            return;
+        }
+        let row = complaint_row(&c, &dir, ctx);
+        csv.row(row.iter().map(String::as_str));
+    })?;
+    Ok(csv_response(&format!("pengaduan-{first}-{last}.csv"), csv.bytes))
+}
+
+/// The rows of a breakdown: (key, name, totals) for each value of `dim` (months for `None`).
+fn breakdown(
+    store: &SpinStore,
+    dir: &Directory,
+    dim: Option<Dim>,
+    months: &[Month],
+) -> ApiResult<Vec<(String, String, Vec<i64>)>> {
+    let values: Vec<(String, String)> = match dim {
+        None | Some(Dim::All) => {
+            let series = read_tallies(store, Dim::All, facts::PROVINCE, months, &[])?;
+            return Ok(months.iter().zip(series).map(|(m, t)| (m.to_string(), m.to_string(), t)).collect());
+        }
+        Some(Dim::Unit) => {
+            std::iter::once((keys::TRIAGE.to_string(), "Antrean triase koordinator".to_string()))
+                .chain(dir.units.iter().map(|u| (u.id.to_string(), u.name.clone())))
+                .collect()
+        }
+        Some(Dim::Region) => dir
+            .regions
+            .iter()
+            .filter(|r| r.code.as_str().len() == 5)
+            .map(|r| (r.code.to_string(), r.name.clone()))
+            .collect(),
+        Some(Dim::Channel) => {
+            Channel::ALL.iter().map(|c| (c.code().to_string(), c.code().to_string())).collect()
+        }
+        Some(Dim::Category) => dir
+            .categories
+            .iter()
+            .map(|c| (c.code.clone(), c.name.clone()))
+            .chain(std::iter::once((facts::NO_CATEGORY.to_string(), "Tanpa kategori".to_string())))
+            .collect(),
+    };
+    let keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
+    let tables = read::read_table(store, dim.unwrap_or(Dim::All), &keys, months)?;
+    Ok(values.into_iter().zip(tables).map(|((k, n), t)| (k, n, t)).collect())
+}
+
+fn by_param(req: &Request) -> ApiResult<Option<Dim>> {
+    match web::query_param(req, "by").as_deref() {
+        None | Some("") | Some("month") => Ok(None),
+        Some(s) => Dim::parse(s).filter(|d| *d != Dim::All).map(Some).ok_or_else(|| {
+            bad_request(
+                "bad-breakdown",
+                "`by` harus unit, region, channel, category atau month.",
+                "`by` must be unit, region, channel, category or month.",
+            )
+        }),
+    }
+}
+
+/// The measures by unit, region, channel, category or month, one row each.
+fn measures_csv(req: &Request) -> ApiResult {
+    let scope = officer_scope(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let by = by_param(req)?;
+    let mut rows = breakdown(&store, &dir, by, &months)?;
+    if let Scope::Unit(own) = &scope {
+        if by != Some(Dim::Unit) {
+            return Err(forbidden("a unit exports its own figures only: by=unit"));
+        }
+        rows.retain(|(k, _, _)| k == own.as_str());
+    }
+    let mut csv = Csv::new(&[
+        "key",
+        "name",
+        "received",
+        "verified",
+        "answered",
+        "followed_up",
+        "follow_up_rate",
+        "answered_within_deadline",
+        "answered_within_deadline_share",
+        "closed",
+        "open",
+        "mean_working_days_to_first_answer",
+        "rated",
+        "mean_rating",
+        "not_resolved",
+        "escalated",
+    ]);
+    let ratio = |a: i64, b: i64| if b > 0 { format!("{:.4}", a as f64 / b as f64) } else { String::new() };
+    use ntbcare_domain::measures::metric::*;
+    for (k, n, t) in rows.iter().filter(|(_, _, t)| by.is_none() || t[RECEIVED] > 0) {
+        let tta = Duration::FirstAnswer;
+        let mean_tta = if t[tta.n()] > 0 {
+            format!("{:.3}", t[tta.sum()] as f64 / t[tta.n()] as f64 / 1000.0)
+        } else {
+            String::new()
+        };
+        let fields = [
+            k.clone(),
+            n.clone(),
+            t[RECEIVED].to_string(),
+            t[VERIFIED].to_string(),
+            t[ANSWERED].to_string(),
+            t[FOLLOWED_UP].to_string(),
+            ratio(t[FOLLOWED_UP], t[VERIFIED]),
+            t[ANSWERED_IN_TIME].to_string(),
+            ratio(t[ANSWERED_IN_TIME], t[ANSWERED]),
+            t[CLOSED].to_string(),
+            t[OPEN].to_string(),
+            mean_tta,
+            t[RATED].to_string(),
+            ratio(t[RATING_SUM], t[RATED]),
+            t[RESOLVED_NO].to_string(),
+            t[ESCALATED].to_string(),
+        ];
+        csv.row(fields.iter().map(String::as_str));
+    }
+    let by_name = by.map(|d| d.code()).unwrap_or("month");
+    Ok(csv_response(&format!("ukuran-{by_name}-{}-{}.csv", months[0], months[months.len() - 1]), csv.bytes))
+}
+
+fn min_complaints(req: &Request) -> i64 {
+    web::query_param(req, "min")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(scorecard::DEFAULT_MIN_COMPLAINTS)
+        .clamp(1, 100_000)
+}
+
+fn scorecard_rows(
+    store: &SpinStore,
+    dir: &Directory,
+    months: &[Month],
+    min: i64,
+) -> ApiResult<Vec<scorecard::ScoreRow>> {
+    let rows = breakdown(store, dir, Some(Dim::Unit), months)?;
+    Ok(scorecard::rank(rows.iter().map(|(k, n, t)| scorecard::row(k, n, t)).collect(), min))
+}
+
+fn scorecard_json(req: &Request) -> ApiResult {
+    let scope = officer_scope(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let min = min_complaints(req);
+    let mut rows = scorecard_rows(&store, &dir, &months, min)?;
+    if let Scope::Unit(own) = &scope {
+        rows.retain(|r| r.unit == own.as_str());
+    }
+    Ok(json_response(200, &json!({ "period": period_json(&months), "min_complaints": min, "units": rows })))
+}
+
+/// Aggregates for anyone: no personal data, small counts suppressed.
+#[derive(Serialize)]
+pub(crate) struct OpenData {
+    pub(crate) period: serde_json::Value,
+    pub(crate) suppression: serde_json::Value,
+    pub(crate) province: open_data::OpenRow,
+    pub(crate) by_month: Vec<open_data::OpenRow>,
+    pub(crate) by_region: Vec<open_data::OpenRow>,
+    pub(crate) by_category: Vec<open_data::OpenRow>,
+    pub(crate) by_channel: Vec<open_data::OpenRow>,
+    pub(crate) by_unit: Vec<open_data::OpenRow>,
+}
+
+fn open_data_of(store: &SpinStore, dir: &Directory, months: &[Month]) -> ApiResult<OpenData> {
+    let table = |dim: Option<Dim>| -> ApiResult<Vec<open_data::OpenRow>> {
+        let rows = breakdown(store, dir, dim, months)?;
+        let received: Vec<i64> = rows.iter().map(|(_, _, t)| t[0]).collect();
+        let mut out: Vec<open_data::OpenRow> =
+            rows.iter().map(|(k, n, t)| open_data::open_row(k, n, t)).collect();
+        if dim.is_some() {
+            open_data::protect_table(&mut out, &received);
+            let keep: Vec<bool> = received.iter().map(|n| *n > 0).collect();
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
+        Ok(out)
+    };
+    let by_month = table(None)?;
+    let province_series = read_tallies(store, Dim::All, facts::PROVINCE, months, &[])?;
+    Ok(OpenData {
+        period: period_json(months),
+        suppression: json!({
+            "min_count": open_data::MIN_COUNT,
+            "rule": "counts from 1 to 4 are withheld (null), with the next smallest in a table when only one is; rates only where both parts could be published",
+        }),
+        province: open_data::open_row(facts::PROVINCE, "Nusa Tenggara Barat", &total(&province_series)),
+        by_month,
+        by_region: table(Some(Dim::Region))?,
+        by_category: table(Some(Dim::Category))?,
+        by_channel: table(Some(Dim::Channel))?,
+        by_unit: table(Some(Dim::Unit))?,
+    })
+}
+
+fn open_data_json(req: &Request) -> ApiResult {
+    // Anyone: a bad token is still refused, so a mistaken officer learns of it.
+    caller(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let mut resp = json_response(200, &open_data_of(&store, &dir, &months)?);
+    resp.set_header("access-control-allow-origin", "*");
+    Ok(resp)
+}
+
+fn rebuild_tallies(req: &Request) -> ApiResult {
+    let principal = caller(req)?.ok_or_else(ApiError::unauthorized)?;
+    if !access::may_rebuild(&principal) {
+        return Err(forbidden("only an administrator rebuilds the tallies"));
+    }
+    let dry_run = web::query_param(req, "dry_run").is_some_and(|v| v == "true" || v == "1");
+    let store = SpinStore::open_default()?;
+    let year = now().wita().year;
+    let report = rebuild(&store, FIRST_YEAR..=year, Context::seed(), dry_run)?;
+    Ok(json_response(200, &report))
+}
+
+fn page_lang(req: &Request) -> Language {
+    match web::query_param(req, "lang").as_deref() {
+        Some("en") => Language::En,
+        Some(_) => Language::Id,
+        None => Language::Id,
+    }
+}
+
+fn html_response(body: String) -> Response {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        .body(body.into_bytes())
+        .build()
+}
+
+fn dashboard(req: &Request) -> ApiResult {
+    let lang = page_lang(req);
+    let scope = access::scope(caller(req)?.as_ref());
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let page = match &scope {
+        Scope::OpenData => pages::public_dashboard(&open_data_of(&store, &dir, &months)?, lang),
+        Scope::Everything | Scope::Unit(_) => {
+            let f = narrow(Filter::default(), &scope)?;
+            let fig = figures(&store, &f, &months)?;
+            let (backlog, overdue) = live(&store, &dir, &f)?;
+            let (units, regions) = if matches!(scope, Scope::Everything) {
+                (
+                    breakdown(&store, &dir, Some(Dim::Unit), &months)?,
+                    breakdown(&store, &dir, Some(Dim::Region), &months)?,
+                )
+            } else {
+                (vec![], vec![])
+            };
+            let unit_name = f.unit.as_ref().map(|u| {
+                dir.units.iter().find(|x| x.id.as_str() == u).map(|x| x.name.clone()).unwrap_or(u.clone())
+            });
+            pages::dashboard(&pages::Dashboard {
+                lang,
+                unit_name,
+                months: &months,
+                measures: Measures::from_totals(&total(&fig.series)),
+                trend: month_rows(&months, &fig.series),
+                units,
+                regions,
+                backlog,
+                overdue,
+            })
+        }
+    };
+    Ok(html_response(page))
+}
+
+/// The printable semi-annual M&E report: `year` and `half` (1 or 2), this semester by default.
+fn semester(req: &Request) -> ApiResult {
+    if officer_scope(req)? != Scope::Everything {
+        return Err(forbidden("the semi-annual report is for leadership, the inspectorate and coordinators"));
+    }
+    let lang = page_lang(req);
+    let this = Month::of(now());
+    let year = web::query_param(req, "year").and_then(|y| y.parse().ok()).unwrap_or(this.year);
+    let half: u32 = web::query_param(req, "half")
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(if this.month <= 6 { 1 } else { 2 });
+    let (from, to) = Month::parse(&format!("{year}-{:02}", if half == 1 { 1 } else { 7 }))
+        .map(|m| m.semester())
+        .filter(|_| half == 1 || half == 2)
+        .ok_or_else(|| bad_request("bad-semester", "`half` harus 1 atau 2.", "`half` must be 1 or 2."))?;
+    let months = from.through(to);
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let series = read_tallies(&store, Dim::All, facts::PROVINCE, &months, &[])?;
+    let min = min_complaints(req);
+    let page = pages::semester(&pages::Semester {
+        lang,
+        year,
+        half,
+        months: &months,
+        measures: Measures::from_totals(&total(&series)),
+        trend: month_rows(&months, &series),
+        scorecard: scorecard_rows(&store, &dir, &months, min)?,
+        min_complaints: min,
+        regions: breakdown(&store, &dir, Some(Dim::Region), &months)?,
+        categories: breakdown(&store, &dir, Some(Dim::Category), &months)?,
+        channels: breakdown(&store, &dir, Some(Dim::Channel), &months)?,
+        generated_at: now().to_rfc3339_wita(),
+    });
+    Ok(html_response(page))
 }

@@ -617,9 +617,11 @@ pub mod service {
         now: Timestamp,
     ) -> Result<(Complaint, Applied), ActError> {
         let mut before_queue = None;
+        let mut before = None;
         let mut applied = None;
         let outcome = update_json(store, &keys::complaint(ticket), |case: &mut Complaint| {
             before_queue = queue_of(case);
+            before = Some(case.clone());
             applied = Some(apply(case, by, request.clone(), now, directory)?);
             Ok::<(), CaseError>(())
         })?;
@@ -629,13 +631,23 @@ pub mod service {
             Some(Ok(case)) => case,
         };
         let applied = applied.expect("applied when the update succeeded");
-        record(store, &case, &applied, before_queue, notices_for(&case, &applied, directory))?;
+        record(
+            store,
+            before.as_ref(),
+            &case,
+            &applied,
+            before_queue,
+            notices_for(&case, &applied, directory),
+        )?;
         Ok((case, applied))
     }
 
-    /// What follows a change to a case: status tallies, queues, notices.
-    fn record(
+    /// What follows a change to a case, whoever made it (an officer, the sweep, the
+    /// complainant, LAPOR!): status tallies, measure tallies (the change from `before`, the
+    /// record as it was), queues, notices.
+    pub fn record(
         store: &impl KeyValue,
+        before: Option<&Complaint>,
         case: &Complaint,
         applied: &Applied,
         before_queue: Option<crate::queues::Queue>,
@@ -650,6 +662,7 @@ pub mod service {
             store.increment(&keys::tally_status(applied.from), -1)?;
             store.increment(&keys::tally_status(applied.to), 1)?;
         }
+        crate::measures::tally::apply(store, &crate::measures::tally_deltas(before, case))?;
         move_case(store, before_queue, queue_of(case), &case.ticket)
     }
 
@@ -674,12 +687,14 @@ pub mod service {
         now: Timestamp,
     ) -> Result<(Complaint, Applied), RateError> {
         let mut before_queue = None;
+        let mut before = None;
         let mut applied = None;
         let outcome = update_json(store, &keys::complaint(ticket), |case: &mut Complaint| {
             if !crate::intake::tracking_secret_matches(case, secret) {
                 return Err(RateError::WrongSecret);
             }
             before_queue = queue_of(case);
+            before = Some(case.clone());
             applied = Some(rate(case, rating.clone(), now)?);
             Ok(())
         })?;
@@ -700,7 +715,7 @@ pub mod service {
             )],
             _ => vec![],
         };
-        record(store, &case, &applied, before_queue, notices)?;
+        record(store, before.as_ref(), &case, &applied, before_queue, notices)?;
         Ok((case, applied))
     }
 
@@ -750,11 +765,13 @@ pub mod service {
                 continue;
             }
             let mut before_queue = None;
+            let mut before = None;
             let mut done = None;
             // Decide again on the fresh record inside the update: another sweep may have won.
             let outcome = update_json(store, &keys::complaint(&case.ticket), |c: &mut Complaint| {
                 let step = assess(c, rules, calendar, now);
                 before_queue = queue_of(c);
+                before = Some(c.clone());
                 match apply_sweep(c, &step, now) {
                     Some(applied) => {
                         done = Some((step, applied));
@@ -770,7 +787,14 @@ pub mod service {
                 SweepStep::Escalate(..) => report.escalated += 1,
                 SweepStep::Nothing => {}
             }
-            record(store, &updated, &applied, before_queue, sweep_notices(&updated, &step, now))?;
+            record(
+                store,
+                before.as_ref(),
+                &updated,
+                &applied,
+                before_queue,
+                sweep_notices(&updated, &step, now),
+            )?;
         }
         Ok(report)
     }

@@ -16,6 +16,9 @@ use crate::store::{create_once, update_json, KeyValue, StoreError};
 use crate::ticket::Ticket;
 
 pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// How many of a reporter's recent complaints are compared: the per-sender rate limit keeps
+/// real reporters far below this; the cap keeps the record small whatever happens.
+pub const KEEP: usize = 20;
 /// Share of distinct words two texts must have in common to count as very similar.
 pub const SIMILARITY: f64 = 0.6;
 
@@ -75,6 +78,9 @@ pub fn note(
             .map(|r| r.ticket.clone())
             .next_back();
         recent.push(Recent { ticket: ticket.clone(), at: now, words: mine });
+        if recent.len() > KEEP {
+            recent.drain(..recent.len() - KEEP);
+        }
         Ok::<(), ()>(())
     })?;
     Ok(found)

@@ -193,6 +193,8 @@ pub fn save(
     for tally in tallies_for_received(complaint) {
         store.increment(&tally, 1)?;
     }
+    // Monitoring and evaluation tallies (reporting): a new complaint has no "before".
+    crate::measures::tally::apply(store, &crate::measures::tally_deltas(None, complaint))?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 //! Platform needs are small traits ([`store::KeyValue`], [`clock`]) implemented once for Spin
 //! in `ntbcare-platform`, and in memory behind the `test-util` feature.
 
+pub mod answers;
 pub mod calendar;
 pub mod casework;
 pub mod channels;
@@ -25,6 +26,7 @@ pub mod keys;
 pub mod language;
 pub mod lapor;
 pub mod lifecycle;
+pub mod measures;
 pub mod notices;
 pub mod open311;
 pub mod org;

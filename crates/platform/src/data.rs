@@ -1,9 +1,10 @@
 //! The data an administrator manages: the directory, routing rules, the working-day
-//! calendar and the SLA rules. Each is kept as its TOML document under `config/<name>` in the
+//! calendar, the SLA rules and the answer templates. Each is kept as its TOML document under `config/<name>` in the
 //! shared store, checked before it is saved; until an administrator saves one, the seed
 //! shipped with NTB Care applies. Every function reads the current document, so a change
 //! takes effect on the next request of every function, on every replica.
 
+use ntbcare_domain::answers::AnswerTemplates;
 use ntbcare_domain::calendar::WorkingCalendar;
 use ntbcare_domain::directory::Directory;
 use ntbcare_domain::routing::RoutingRules;
@@ -19,6 +20,7 @@ pub enum Document {
     RoutingRules,
     Calendar,
     SlaRules,
+    AnswerTemplates,
 }
 
 impl Document {
@@ -28,6 +30,7 @@ impl Document {
             "routing-rules" => Some(Document::RoutingRules),
             "calendar" => Some(Document::Calendar),
             "sla-rules" => Some(Document::SlaRules),
+            "answer-templates" => Some(Document::AnswerTemplates),
             _ => None,
         }
     }
@@ -38,6 +41,7 @@ impl Document {
             Document::RoutingRules => "config/routing-rules",
             Document::Calendar => "config/calendar",
             Document::SlaRules => "config/sla-rules",
+            Document::AnswerTemplates => "config/answer-templates",
         }
     }
 
@@ -47,6 +51,7 @@ impl Document {
             Document::RoutingRules => ntbcare_domain::routing::SEED_TOML,
             Document::Calendar => ntbcare_domain::calendar::SEED_TOML,
             Document::SlaRules => ntbcare_domain::sla::SEED_TOML,
+            Document::AnswerTemplates => ntbcare_domain::answers::SEED_TOML,
         }
     }
 }
@@ -100,6 +105,11 @@ pub fn calendar(store: &SpinStore) -> ApiResult<WorkingCalendar> {
     WorkingCalendar::from_toml(&text(store, Document::Calendar)?).map_err(|e| corrupt(Document::Calendar, e))
 }
 
+pub fn answer_templates(store: &SpinStore, directory: &Directory) -> ApiResult<AnswerTemplates> {
+    AnswerTemplates::from_toml(&text(store, Document::AnswerTemplates)?, directory)
+        .map_err(|e| corrupt(Document::AnswerTemplates, e))
+}
+
 pub fn sla_rules(store: &SpinStore) -> ApiResult<SlaRules> {
     SlaRules::from_toml(&text(store, Document::SlaRules)?).map_err(|e| corrupt(Document::SlaRules, e))
 }
@@ -127,6 +137,9 @@ pub fn replace(store: &SpinStore, doc: Document, new_text: &str) -> Result<(), S
             WorkingCalendar::from_toml(new_text).map(|_| None).map_err(|e| e.to_string())?
         }
         Document::SlaRules => SlaRules::from_toml(new_text).map(|_| None).map_err(|e| e.to_string())?,
+        Document::AnswerTemplates => AnswerTemplates::from_toml(new_text, &current_directory)
+            .map(|_| None)
+            .map_err(|e| e.to_string())?,
     };
     let mut entries = vec![(doc.key().to_string(), new_text.as_bytes().to_vec())];
     if let Some(json) = json {

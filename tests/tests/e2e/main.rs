@@ -7,5 +7,6 @@ mod intake_api;
 mod lapor;
 mod manifest;
 mod notification;
+mod reporting;
 mod spin_conformance;
 mod walking_skeleton;

@@ -23,7 +23,7 @@ use crate::idempotency::{self, Claim, Scope};
 use crate::intake::{self, Arrival};
 use crate::keys as store_keys;
 use crate::lifecycle::{Action, Actor, CaseStatus, Event};
-use crate::queues::{move_case, queue_of};
+use crate::queues::queue_of;
 use crate::routing::Decision;
 use crate::store::{get_json, update_json, KeyValue, StoreError};
 use crate::ticket::Ticket;
@@ -459,6 +459,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
         let now = self.now();
         let note = format!("{STATUS_NOTE}{}.", status.name());
         let mut before = None;
+        let mut before_case = None;
         let mut from = None;
         let outcome = update_json(self.store(), &store_keys::complaint(ticket), |c: &mut Complaint| {
             let last = c
@@ -470,6 +471,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 return Err(());
             }
             before = queue_of(c);
+            before_case = Some(c.clone());
             from = Some(c.status);
             let (action, to, public_note) = match mirror(status, c.status, came_from_lapor) {
                 Mirror::Close => (
@@ -498,7 +500,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
         let Some(Ok(c)) = outcome else { return Ok(false) };
         let from = from.expect("set when the update ran");
         if from != c.status {
-            // As casework records a change: tallies, queues, and the complainant's notice.
+            // Recorded exactly as casework records a change: tallies, queues, notices.
             let applied = crate::casework::Applied {
                 from,
                 to: c.status,
@@ -506,16 +508,14 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 event: c.history.last().expect("just pushed").clone(),
             };
             let notices = crate::casework::notices_for(&c, &applied, self.ctx.directory);
-            if !notices.is_empty() {
-                let entries: Vec<(String, Vec<u8>)> = notices
-                    .iter()
-                    .map(|n| (n.key(), serde_json::to_vec(n).expect("notice encodes")))
-                    .collect();
-                self.store().set_many(&entries)?;
-            }
-            self.store().increment(&store_keys::tally_status(from), -1)?;
-            self.store().increment(&store_keys::tally_status(c.status), 1)?;
-            move_case(self.store(), before, queue_of(&c), ticket)?;
+            crate::casework::service::record(
+                self.store(),
+                before_case.as_ref(),
+                &c,
+                &applied,
+                before,
+                notices,
+            )?;
         }
         Ok(true)
     }

@@ -1,0 +1,535 @@
+//! Monitoring and evaluation through the built reporting component: a known scenario driven
+//! through the real APIs (intake, casework, ratings, the sweep) and checked against
+//! hand-computed figures; tallies against the rebuild; CSV; open data; role limits; and the
+//! dashboard in headless Chromium.
+//!
+//! Durations here are seconds long (everything happens now), so they all fall in the first
+//! histogram bucket (≤ 0.1 working day). Working-day durations over weekends and holidays
+//! are checked with fixed dates in `ntbcare_domain::measures` (tests.rs), through the same
+//! two paths.
+
+use std::time::Duration;
+
+use ntbcare_domain::clock::Timestamp;
+use ntbcare_tests::{Reply, TestApp, TEST_ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+struct Desk {
+    app: TestApp,
+}
+
+const PASSWORD: &str = "kata-sandi-panjang";
+
+impl Desk {
+    fn open() -> Desk {
+        let desk = Desk { app: TestApp::spawn().unwrap() };
+        for (username, role, unit) in [
+            ("koordinator", "provincial-coordinator", None),
+            ("mataram", "liaison-officer", Some("pemkot-mataram")),
+            ("dikes", "liaison-officer", Some("dikes")),
+            ("kepala-mataram", "unit-head", Some("pemkot-mataram")),
+            ("pimpinan", "leadership", None),
+            ("inspektur", "inspectorate", None),
+        ] {
+            let body = json!({"username": username, "name": username.to_uppercase(), "role": role,
+                              "unit": unit, "password": PASSWORD});
+            let r = desk.app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/officers", &body).unwrap();
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        desk
+    }
+
+    fn sign_in(&self, username: &str) -> String {
+        let r = self
+            .app
+            .post_json("/api/v1/sessions", &json!({"username": username, "password": PASSWORD}))
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json().unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Submit; answer (ticket, tracking secret).
+    fn submit(&self, body: Value) -> (String, String) {
+        let r = self.app.post_json("/api/v1/complaints", &body).unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        let v = r.json().unwrap();
+        (v["ticket"].as_str().unwrap().to_string(), v["tracking_secret"].as_str().unwrap().to_string())
+    }
+
+    fn act(&self, token: &str, ticket: &str, action: Value) {
+        let r = self.app.post_json_as(token, &format!("/api/v1/cases/{ticket}/actions"), &action).unwrap();
+        assert_eq!(r.status, 200, "{action}: {}", r.body);
+    }
+
+    fn rate(&self, ticket: &str, secret: &str, body: Value) {
+        let r = self
+            .app
+            .post_raw(
+                &format!("/api/v1/complaints/{ticket}/rating"),
+                "application/json",
+                body.to_string().as_bytes(),
+                &[("x-tracking-secret", secret)],
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn get(&self, token: &str, path: &str) -> Reply {
+        self.app.get_as(token, path).unwrap()
+    }
+}
+
+const ANSWER: &str =
+    "Lubang jalan di depan SDN 3 sudah ditambal oleh tim Dinas PUPR Kota Mataram pada hari Senin pagi.";
+/// Indonesian text with everything CSV must quote.
+const TITLE_A: &str = "Jalan \"rusak\", berlubang — Desa Sukamulia; Rp 50.000";
+
+fn road(title: Option<&str>) -> Value {
+    let mut v = json!({"description": "Jalan berlubang di depan SDN 3 Mataram", "region_code": "52.71",
+                       "category": "infrastruktur", "privacy": "anonymous"});
+    if let Some(t) = title {
+        v["title"] = json!(t);
+    }
+    v
+}
+
+/// The period that holds everything received now, whatever the month boundary in WITA.
+fn period() -> String {
+    let now = Timestamp(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64,
+    );
+    let before = Timestamp(now.0 - 2 * 86_400_000).wita();
+    let after = Timestamp(now.0 + 2 * 86_400_000).wita();
+    format!("from={:04}-{:02}&to={:04}-{:02}", before.year, before.month, after.year, after.month)
+}
+
+/// Six complaints:
+/// A verified, dispatched, answered, rated 5 "yes" (closed);
+/// B the same but rated 2 "no" (reopened, escalated late by the sweep);
+/// C rejected as spam; D (health) dispatched to Dinas Kesehatan, never accepted (escalated);
+/// E (Sumbawa) never touched (escalated at verification);
+/// F answered and never rated (closed by the sweep 21 days on).
+struct Scenario {
+    desk: Desk,
+    tickets: Vec<String>,
+}
+
+fn scenario() -> Scenario {
+    let desk = Desk::open();
+    let k = desk.sign_in("koordinator");
+    let mataram = desk.sign_in("mataram");
+    let (a, sa) = desk.submit(road(Some(TITLE_A)));
+    let (b, sb) = desk.submit(road(None));
+    let (c, _) = desk.submit(road(None));
+    let (d, _) = desk.submit(
+        json!({"description": "Obat habis di Puskesmas Ampenan sejak sepekan", "region_code": "52.71",
+                                    "category": "kesehatan"}),
+    );
+    let (e, _) = desk.submit(
+        json!({"description": "Sampah menumpuk di pasar Seketeng, Sumbawa Besar", "region_code": "52.04",
+                                    "category": "lingkungan"}),
+    );
+    let (f, _) = desk.submit(road(None));
+    for t in [&a, &b, &f] {
+        desk.act(&k, t, json!({"action": "verify"}));
+        desk.act(&k, t, json!({"action": "dispatch", "unit": "pemkot-mataram"}));
+        desk.act(&mataram, t, json!({"action": "accept"}));
+        desk.act(&mataram, t, json!({"action": "respond", "answer": ANSWER}));
+    }
+    desk.rate(&a, &sa, json!({"score": 5, "resolved": "yes"}));
+    desk.rate(&b, &sb, json!({"score": 2, "resolved": "no", "comment": "Masih berlubang"}));
+    desk.act(&k, &c, json!({"action": "reject", "reason": "spam"}));
+    desk.act(&k, &d, json!({"action": "verify"}));
+    desk.act(&k, &d, json!({"action": "dispatch", "unit": "dikes"}));
+    // The sweep, three weeks on: every open case is late; F's answer closes unanswered.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let as_of = Timestamp(now + 21 * 86_400_000).to_rfc3339_wita();
+    let r = desk
+        .app
+        .post_raw(
+            &format!("/api/v1/cases/sweep?as_of={}", as_of.replace('+', "%2B")),
+            "application/json",
+            b"{}",
+            &[("authorization", &format!("Bearer {TEST_ADMIN_TOKEN}"))],
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().unwrap()["closed"], 1, "{}", r.body);
+    Scenario { desk, tickets: vec![a, b, c, d, e, f] }
+}
+
+#[test]
+fn every_measure_matches_the_hand_computed_scenario_and_the_rebuild() {
+    let s = scenario();
+    let desk = &s.desk;
+    let lead = desk.sign_in("pimpinan");
+    let r = desk.get(&lead, &format!("/api/v1/reports/measures?{}", period()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json().unwrap();
+    assert_eq!(v["source"], "tallies");
+    let m = &v["measures"];
+    let n = |k: &str| m[k].as_i64().unwrap_or(-1);
+    // Received 6; verified A B D F; dispatched the same; answered A B F, all by Kota Mataram,
+    // which holds them: followed up 3 of 4 verified.
+    assert_eq!(
+        [n("received"), n("verified"), n("dispatched"), n("answered"), n("followed_up")],
+        [6, 4, 4, 3, 3],
+        "{m}"
+    );
+    assert_eq!(m["follow_up_rate"], 0.75);
+    // Closed A (rated) and F (by the sweep); rejected C; reopened B; open B D E.
+    assert_eq!([n("closed"), n("rejected"), n("reopened"), n("reopenings"), n("open")], [2, 1, 1, 1, 3]);
+    // Answered within seconds of dispatch: all in time.
+    assert_eq!(m["answered_within_deadline"], json!({"count": 3, "of": 3, "share": 1.0}));
+    // Seconds: the first bucket, reported as its upper edge, 0.1 working day.
+    assert_eq!(m["time_to_verification"]["count"], 4);
+    assert_eq!(m["time_to_verification"]["median"], 0.1);
+    assert_eq!(m["time_to_verification"]["p90"], 0.1);
+    assert_eq!(m["time_to_first_answer"]["count"], 3);
+    assert_eq!(m["time_to_first_answer"]["median"], 0.1);
+    // Closure: A at once, F three weeks on (its exact working days depend on today's date).
+    assert_eq!(m["time_to_closure"]["count"], 2);
+    assert_eq!(m["time_to_closure"]["median"], 0.1);
+    assert!(m["time_to_closure"]["p90"].as_f64().unwrap() >= 10.0, "{m}");
+    // The sweep escalated B (reopened, now urgent enough), D and E straight to late.
+    assert_eq!(m["escalations"], json!({"complaints": 3, "warn": 0, "overdue": 0, "late": 3}));
+    let sat = &m["satisfaction"];
+    assert_eq!((sat["rated"].as_i64(), sat["mean_rating"].as_f64()), (Some(2), Some(3.5)));
+    assert_eq!((sat["not_resolved"].as_i64(), sat["not_resolved_share"].as_f64()), (Some(1), Some(0.5)));
+    assert_eq!(sat["distribution"], json!({"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}));
+    assert_eq!(m["by_status"]["reopened"], 1);
+    assert_eq!(v["backlog"]["open"], 3);
+
+    // By unit and by a combination (computed from the records): the same figures.
+    let unit = desk
+        .get(&lead, &format!("/api/v1/reports/measures?unit=pemkot-mataram&{}", period()))
+        .json()
+        .unwrap();
+    let both = desk
+        .get(&lead, &format!("/api/v1/reports/measures?unit=pemkot-mataram&region=52.71&{}", period()))
+        .json()
+        .unwrap();
+    assert_eq!((unit["source"].as_str(), both["source"].as_str()), (Some("tallies"), Some("records")));
+    assert_eq!(unit["measures"], both["measures"]);
+    assert_eq!(unit["measures"]["received"], 4, "A B C F");
+    let dikes = desk.get(&lead, &format!("/api/v1/reports/measures?unit=dikes&{}", period())).json().unwrap();
+    assert_eq!(
+        (dikes["measures"]["verified"].as_i64(), dikes["measures"]["followed_up"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let web = desk.get(&lead, &format!("/api/v1/reports/measures?channel=web&{}", period())).json().unwrap();
+    assert_eq!(web["measures"], m.clone());
+
+    // The audit: tallies kept by increments equal the rebuild from the records.
+    let audit =
+        desk.app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/reports/rebuild?dry_run=true", &json!({})).unwrap();
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    let audit = audit.json().unwrap();
+    assert_eq!(
+        (audit["complaints"].as_i64(), audit["counters_wrong"].as_i64()),
+        (Some(6), Some(0)),
+        "{audit}"
+    );
+    // The summary still answers as before.
+    let summary = desk.app.get("/api/v1/reports/summary").unwrap().json().unwrap();
+    assert_eq!(summary["total"], 6);
+    assert_eq!(summary["by_status"]["closed"], 2);
+
+    // The overdue list names the late cases for the coordinator, without their text.
+    let k = desk.sign_in("koordinator");
+    let overdue = desk.get(&k, "/api/v1/reports/overdue").json().unwrap();
+    assert!(overdue["backlog"]["open"].as_i64().unwrap() == 3);
+
+    // The scorecard lists Kota Mataram, ranked only with enough complaints.
+    let card = desk.get(&lead, &format!("/api/v1/reports/scorecard?min=4&{}", period())).json().unwrap();
+    let first = &card["units"][0];
+    assert_eq!((first["unit"].as_str(), first["rank"].as_i64()), (Some("pemkot-mataram"), Some(1)), "{card}");
+    let dikes_row = card["units"].as_array().unwrap().iter().find(|u| u["unit"] == "dikes").unwrap();
+    assert!(dikes_row["rank"].is_null(), "one complaint is too few to rank");
+
+    // The printable report.
+    let page = desk.get(&lead, "/api/v1/reports/semester");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg") && page.body.contains("Rapor instansi"), "{}", &page.body[..400]);
+    let _ = s.tickets;
+}
+
+/// A minimal RFC 4180 reader, independent of the code under test.
+fn read_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field, mut quoted) = (vec![], vec![], String::new(), false);
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
+        match (quoted, c) {
+            (true, '"') if it.peek() == Some(&'"') => {
+                it.next();
+                field.push('"')
+            }
+            (true, '"') => quoted = false,
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') if it.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (_, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+#[test]
+fn csv_round_trips_indonesian_text_and_open_data_hides_small_counts() {
+    let s = scenario();
+    let desk = &s.desk;
+    let lead = desk.sign_in("pimpinan");
+    let r = desk.get(&lead, &format!("/api/v1/reports/complaints.csv?{}", period()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header("content-type").unwrap().starts_with("text/csv; charset=utf-8"));
+    assert!(r.body.starts_with('\u{feff}'), "a byte-order mark for spreadsheets");
+    let rows = read_csv(r.body.trim_start_matches('\u{feff}'));
+    assert_eq!(&rows[0][..4], ["ticket", "received_at", "month", "channel"]);
+    assert_eq!(rows.len(), 7, "a header and six complaints");
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let a = rows.iter().find(|row| row[col("ticket")] == s.tickets[0]).unwrap();
+    assert_eq!(a[col("title")], TITLE_A);
+    assert_eq!(a[col("unit_name")], "Pemerintah Kota Mataram");
+    assert_eq!(a[col("region_name")], "Kota Mataram");
+    assert_eq!((a[col("rating")].as_str(), a[col("resolved")].as_str()), ("5", "yes"));
+    assert!(!r.body.contains("Jalan berlubang di depan SDN 3 Mataram"), "no descriptions in exports");
+    let by_unit = desk.get(&lead, &format!("/api/v1/reports/measures.csv?by=unit&{}", period()));
+    let rows = read_csv(by_unit.body.trim_start_matches('\u{feff}'));
+    let mataram = rows.iter().find(|r| r[0] == "pemkot-mataram").unwrap();
+    assert_eq!((mataram[2].as_str(), mataram[6].as_str()), ("4", "1.0000"));
+
+    // Open data, for anyone: aggregates, small counts withheld, no tickets.
+    let open = desk.app.get(&format!("/api/v1/reports/open-data?{}", period())).unwrap();
+    assert_eq!(open.status, 200, "{}", open.body);
+    assert!(!open.body.contains("NTB-"), "no tickets in open data");
+    let v = open.json().unwrap();
+    assert_eq!(v["province"]["received"], 6);
+    let sumbawa = v["by_region"].as_array().unwrap().iter().find(|r| r["key"] == "52.04").unwrap();
+    assert!(sumbawa["received"].is_null() && sumbawa["suppressed"] == true, "{sumbawa}");
+    let health = v["by_category"].as_array().unwrap().iter().find(|r| r["key"] == "kesehatan").unwrap();
+    assert!(health["received"].is_null(), "one complaint is never published: {health}");
+    assert!(v["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["received"].is_null() || r["received"].as_i64() >= Some(5)));
+}
+
+#[test]
+fn each_role_sees_what_it_may() {
+    let s = scenario();
+    let desk = &s.desk;
+    let p = period();
+    // The public: open data and the public dashboard, nothing else.
+    assert_eq!(desk.app.get(&format!("/api/v1/reports/measures?{p}")).unwrap().status, 401);
+    assert_eq!(desk.app.get("/api/v1/reports/complaints.csv").unwrap().status, 401);
+    assert_eq!(desk.app.get("/api/v1/reports/semester").unwrap().status, 401);
+    let public = desk.app.get("/api/v1/reports/dashboard").unwrap();
+    assert_eq!(public.status, 200);
+    assert!(public.body.contains("Data Terbuka") && !public.body.contains("id=\"overdue\""));
+    assert_eq!(desk.get("not-a-session", "/api/v1/reports/open-data").status, 401);
+    // A unit head: their unit only.
+    let head = desk.sign_in("kepala-mataram");
+    let own = desk.get(&head, &format!("/api/v1/reports/measures?{p}")).json().unwrap();
+    assert_eq!(
+        (own["filter"]["unit"].as_str(), own["measures"]["received"].as_i64()),
+        (Some("pemkot-mataram"), Some(4))
+    );
+    assert_eq!(desk.get(&head, &format!("/api/v1/reports/measures?unit=dikes&{p}")).status, 403);
+    let card = desk.get(&head, &format!("/api/v1/reports/scorecard?{p}")).json().unwrap();
+    assert_eq!(card["units"].as_array().unwrap().len(), 1);
+    assert_eq!(desk.get(&head, "/api/v1/reports/semester").status, 403);
+    let rows = read_csv(
+        desk.get(&head, &format!("/api/v1/reports/complaints.csv?{p}")).body.trim_start_matches('\u{feff}'),
+    );
+    assert_eq!(rows.len(), 5, "a header and Kota Mataram's four");
+    let page = desk.get(&head, "/api/v1/reports/dashboard");
+    assert!(page.body.contains("Pemerintah Kota Mataram") && !page.body.contains("id=\"unit-chart\""));
+    // Another unit's liaison officer sees their own.
+    let dikes = desk.sign_in("dikes");
+    assert_eq!(
+        desk.get(&dikes, &format!("/api/v1/reports/measures?{p}")).json().unwrap()["measures"]["received"],
+        1
+    );
+    // Leadership and the inspectorate see everything but do not rebuild.
+    for who in ["pimpinan", "inspektur"] {
+        let t = desk.sign_in(who);
+        assert_eq!(
+            desk.get(&t, &format!("/api/v1/reports/measures?{p}")).json().unwrap()["measures"]["received"],
+            6
+        );
+        let r = desk.app.post_json_as(&t, "/api/v1/reports/rebuild", &json!({})).unwrap();
+        assert_eq!(r.status, 403, "{who}");
+    }
+    // The administrator repairs.
+    let r = desk.app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/reports/rebuild", &json!({})).unwrap();
+    assert_eq!((r.status, r.json().unwrap()["counters_wrong"].as_i64()), (200, Some(0)));
+}
+
+// ------------------------------------------------------------------ the browser
+
+/// A WebDriver session on Debian's chromedriver and headless Chromium, driven over the
+/// W3C protocol with plain HTTP (and one Chrome DevTools command to send the bearer token).
+struct Browser {
+    driver: std::process::Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn chromium_present() -> bool {
+        std::path::Path::new("/usr/bin/chromium").exists()
+            && std::path::Path::new("/usr/bin/chromedriver").exists()
+    }
+
+    fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = std::process::Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        for _ in 0..100 {
+            if agent.get(&format!("{base}/status")).call().is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,1800",
+                     format!("--user-data-dir={}", profile.path().display())]}}}});
+        let v: Value = agent.post(&format!("{base}/session")).send_json(caps).unwrap().into_json().unwrap();
+        let session = v["value"]["sessionId"].as_str().expect("a session").to_string();
+        Browser { driver, base, session, _profile: profile }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let r = match body {
+            Some(b) => agent.request(method, &url).send_json(b),
+            None => agent.request(method, &url).call(),
+        };
+        let r = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("webdriver: {e}"),
+        };
+        r.into_json::<Value>().unwrap()["value"].clone()
+    }
+
+    fn bearer(&self, token: &str) {
+        self.call("POST", "/goog/cdp/execute", Some(json!({"cmd": "Network.enable", "params": {}})));
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Network.setExtraHTTPHeaders",
+                        "params": {"headers": {"Authorization": format!("Bearer {token}")}}})),
+        );
+    }
+
+    fn open(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({"url": url})));
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
+    }
+
+    fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = self.call("GET", "/screenshot", None);
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// What the rendered page shows: SVG charts and their bars, and the headline figures.
+const INSPECT: &str = "return {
+  charts: Array.from(document.querySelectorAll('svg.chart')).map(s => s.id),
+  bars: document.querySelectorAll('svg.chart rect.bar').length,
+  trendBars: Array.from(document.querySelectorAll('#trend-chart rect.bar')).filter(r => r.getBBox().height > 0).length,
+  received: (document.querySelector('#received .v') || {}).textContent,
+  rate: (document.querySelector('#follow-up-rate .v') || {}).textContent,
+  overdueRows: document.querySelectorAll('#overdue tr').length,
+  lang: document.documentElement.lang,
+  width: (document.querySelector('#trend-chart') || {getBoundingClientRect: () => ({width: 0})}).getBoundingClientRect().width,
+};";
+
+/// Screenshot of a running app's dashboard into `docs/` (for the documentation): run with
+/// NTBCARE_BASE_URL and NTBCARE_TOKEN set, e.g. against the benchmark's data.
+#[test]
+#[ignore]
+fn screenshot_of_a_running_dashboard() {
+    let base = std::env::var("NTBCARE_BASE_URL").expect("NTBCARE_BASE_URL");
+    let token = std::env::var("NTBCARE_TOKEN").unwrap_or_else(|_| TEST_ADMIN_TOKEN.into());
+    let b = Browser::start();
+    b.bearer(&token);
+    b.open(&format!("{base}/api/v1/reports/dashboard"));
+    let out = ntbcare_tests::repo_root().join("docs/dashboard.png");
+    std::fs::write(&out, b.screenshot()).unwrap();
+    eprintln!("wrote {}", out.display());
+}
+
+#[test]
+fn the_dashboard_renders_charts_and_figures_in_headless_chromium() {
+    if !Browser::chromium_present() {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromium and chromium-driver are required in CI (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("SKIPPED: /usr/bin/chromium or /usr/bin/chromedriver is missing; apt-get install chromium chromium-driver");
+        return;
+    }
+    let s = scenario();
+    let lead = s.desk.sign_in("pimpinan");
+    let b = Browser::start();
+    b.bearer(&lead);
+    b.open(&s.desk.app.url("/api/v1/reports/dashboard"));
+    let v = b.script(INSPECT);
+    assert_eq!(v["lang"], "id", "{v}");
+    for chart in ["trend-chart", "unit-chart", "region-chart", "backlog-chart"] {
+        assert!(v["charts"].as_array().unwrap().iter().any(|c| c == chart), "{chart} missing: {v}");
+    }
+    assert!(v["trendBars"].as_i64().unwrap() >= 3, "bars with height: {v}");
+    assert!(v["width"].as_f64().unwrap() > 300.0, "the chart is laid out: {v}");
+    assert_eq!(v["received"], "6", "{v}");
+    assert_eq!(v["rate"], "75,0%", "{v}");
+    // Nothing is overdue today (the sweep looked three weeks ahead): the table has its header.
+    assert_eq!(v["overdueRows"], 1, "{v}");
+    let png = b.screenshot();
+    assert!(png.starts_with(b"\x89PNG"), "a screenshot");
+    std::fs::write(s.desk.app.state_dir().join("dashboard.png"), png).unwrap();
+
+    // English.
+    b.open(&s.desk.app.url("/api/v1/reports/dashboard?lang=en"));
+    let v = b.script(INSPECT);
+    assert_eq!((v["lang"].as_str(), v["rate"].as_str()), (Some("en"), Some("75.0%")), "{v}");
+
+    // The public, without a token, gets the open data view.
+    let public = Browser::start();
+    public.open(&s.desk.app.url("/api/v1/reports/dashboard"));
+    let v = public.script(INSPECT);
+    assert_eq!(v["overdueRows"], 0, "{v}");
+    assert!(v["charts"].as_array().unwrap().iter().any(|c| c == "trend-chart"), "{v}");
+}
