@@ -275,6 +275,34 @@ pub fn put_raw(
     Reply::from(req.send_bytes(body))
 }
 
+/// PATCH a JSON body with headers.
+pub fn patch_raw(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Result<Reply> {
+    send_with_body(app, "PATCH", path, body, headers)
+}
+
+/// DELETE with a JSON body and headers.
+pub fn delete_raw(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Result<Reply> {
+    send_with_body(app, "DELETE", path, body, headers)
+}
+
+fn send_with_body(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> Result<Reply> {
+    let mut req = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .request(method, &app.url(path))
+        .set("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    Reply::from(req.send_bytes(body))
+}
+
 /// GET raw bytes: (status, body).
 pub fn get_bytes(app: &TestApp, path: &str) -> Result<(u16, Vec<u8>)> {
     let resp =

@@ -24,7 +24,7 @@ use ntbcare_domain::session;
 use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::{get_json, KeyValue};
 use ntbcare_domain::ticket::Ticket;
-use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
+use ntbcare_platform::http::{self as web, json_response};
 use ntbcare_platform::{data, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
@@ -48,6 +48,8 @@ fn route(req: Request, lang: Language) -> ApiResult {
         }
         (Method::Delete, ["api", "v1", "sessions", "current"]) => sign_out(&req),
         (Method::Post, ["api", "v1", "officers"]) => register_officer(&req),
+        (Method::Patch, ["api", "v1", "officers", username]) => update_officer(&req, username),
+        (Method::Post, ["api", "v1", "officers", username, "api-tokens"]) => issue_api_token(&req, username),
         (Method::Get, ["api", "v1", "officers"]) => list_officers(&req),
         (Method::Get, ["api", "v1", "cases"]) => list_cases(&req),
         (Method::Post, ["api", "v1", "cases", "sweep"]) => sweep(&req),
@@ -95,28 +97,7 @@ fn session_secret() -> ApiResult<Vec<u8>> {
     Ok(variable("session_secret")?.into_bytes())
 }
 
-fn bearer(req: &Request) -> Option<&str> {
-    req.header("authorization").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("Bearer "))
-}
-
-/// Who is calling: the administrator token, or a valid, unrevoked officer session.
-fn authenticate(req: &Request) -> ApiResult<(Principal, Option<session::Claims>)> {
-    let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
-    let admin = variable("admin_token")?;
-    if !admin.is_empty() && constant_time_eq(token.as_bytes(), admin.as_bytes()) {
-        return Ok((Principal { username: "admin".into(), role: Role::Administrator, unit: None }, None));
-    }
-    let claims = session::verify(token, now(), &session_secret()?).map_err(|e| {
-        let mut err = ApiError::unauthorized();
-        err.message = Text::new("Sesi tidak sah atau sudah berakhir; silakan masuk lagi.", format!("{e}."));
-        err
-    })?;
-    let store = SpinStore::open_default()?;
-    if store.exists(&keys::revoked_session(&claims.jti))? {
-        return Err(ApiError::unauthorized());
-    }
-    Ok((claims.principal.clone(), Some(claims)))
-}
+use ntbcare_platform::auth::authenticate;
 
 fn require_administrator(req: &Request) -> ApiResult<Principal> {
     let (principal, _) = authenticate(req)?;
@@ -174,6 +155,98 @@ fn sign_out(req: &Request) -> ApiResult {
         store.set(&keys::revoked_session(&claims.jti), claims.exp.0.to_string().as_bytes())?;
     }
     Ok(Response::new(204, Vec::<u8>::new()))
+}
+
+fn officer_not_found(username: &str) -> ApiError {
+    ApiError::not_found(Text::new(
+        format!("Petugas `{username}` tidak ditemukan."),
+        format!("Officer `{username}` not found."),
+    ))
+}
+
+/// An administrator changes an account: `active` (false signs the officer out of new
+/// sessions), `role`, `unit`, `name`, `email`, `phone`, `password`.
+fn update_officer(req: &Request, raw: &str) -> ApiResult {
+    require_administrator(req)?;
+    let username = Username::parse(raw).ok_or_else(|| officer_not_found(raw))?;
+    let body = json_body(req)?;
+    let store = SpinStore::open_default()?;
+    let directory = data::directory(&store)?;
+    let invalid = |field: &str, e: String| {
+        ApiError::new(
+            422,
+            "invalid-officer",
+            Text::new(format!("Isian `{field}` tidak sah: {e}."), format!("{e}.")),
+        )
+        .with_field(Some(field.to_string()))
+    };
+    let role = match body.get("role").and_then(Value::as_str) {
+        Some(r) => Some(Role::parse(r).ok_or_else(|| invalid("role", format!("role `{r}` is not known")))?),
+        None => None,
+    };
+    let unit = match body.get("unit") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(u) => Some(Some(
+            u.as_str()
+                .and_then(|u| UnitId::parse(u).ok())
+                .ok_or_else(|| invalid("unit", "not a unit id".into()))?,
+        )),
+    };
+    let password_hash = match body.get("password").and_then(Value::as_str) {
+        Some(p) => Some(
+            hash_password(p, &ntbcare_platform::random_bytes(16))
+                .map_err(|e| invalid("password", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let updated = accounts::update(&store, &username, |o| {
+        if let Some(role) = role {
+            o.role = role;
+        }
+        if let Some(unit) = &unit {
+            o.unit = unit.clone();
+        }
+        check_assignment(o.role, o.unit.as_ref(), &directory)?;
+        if let Some(active) = body.get("active").and_then(Value::as_bool) {
+            o.active = active;
+        }
+        if let Some(name) = body.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
+            o.name = name.trim().to_string();
+        }
+        if let Some(hash) = &password_hash {
+            o.password_hash = hash.clone();
+        }
+        if let Some(e) = body.get("email").and_then(Value::as_str) {
+            o.email = EmailAddress::parse(e);
+        }
+        if let Some(p) = body.get("phone").and_then(Value::as_str) {
+            o.phone = PhoneNumber::parse(p);
+        }
+        Ok(())
+    })?;
+    match updated {
+        None => Err(officer_not_found(raw)),
+        Some(Err(e)) => Err(invalid("unit", e.to_string())),
+        Some(Ok(officer)) => Ok(json_response(200, &public_officer(&officer))),
+    }
+}
+
+/// An administrator issues a long-lived API token for an integration acting as an officer
+/// (for example a regency's system posting answers). It is revoked like a session, by
+/// `DELETE /api/v1/sessions/current` with the token itself.
+fn issue_api_token(req: &Request, raw: &str) -> ApiResult {
+    require_administrator(req)?;
+    let username = Username::parse(raw).ok_or_else(|| officer_not_found(raw))?;
+    let store = SpinStore::open_default()?;
+    let officer =
+        accounts::find(&store, &username)?.filter(|o| o.active).ok_or_else(|| officer_not_found(raw))?;
+    let principal =
+        Principal { username: officer.username.to_string(), role: officer.role, unit: officer.unit };
+    let (token, claims) =
+        session::issue_for(principal, now(), session::API_TOKEN_TTL_MS, random_hex(16), &session_secret()?)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(json_response(201, &json!({ "token": token, "expires_at": claims.exp.to_rfc3339_wita() })))
 }
 
 fn register_officer(req: &Request) -> ApiResult {
@@ -379,6 +452,23 @@ fn list_cases(req: &Request) -> ApiResult {
             None => vec![],
         },
         (Role::Leadership, _) => return Err(forbidden("leadership reads reports, not cases")),
+        // Everything past its deadline, for the inspectorate and coordinators.
+        (
+            Role::Inspectorate | Role::ProvincialCoordinator | Role::RegencyCoordinator | Role::Administrator,
+            Some("overdue"),
+        ) => {
+            let at = now();
+            let mut late: Vec<(Timestamp, Complaint)> = service::open_cases(&store, &directory, at)?
+                .into_iter()
+                .filter_map(|c| {
+                    ntbcare_domain::casework::clocks::deadlines(&c, &clocks.0, &clocks.1, at)
+                        .filter(|(_, d)| at >= d.due)
+                        .map(|(_, d)| (d.due, c))
+                })
+                .collect();
+            late.sort_by_key(|(due, _)| *due);
+            late.into_iter().map(|(_, c)| c).collect()
+        }
         _ => {
             return Err(bad_request(
                 "bad-queue",

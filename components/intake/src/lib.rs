@@ -26,6 +26,7 @@ async fn route(req: Request, lang: Language) -> ApiResult {
     let path = web::path(&req).trim_end_matches('/').to_string();
     match (req.method(), path.as_str()) {
         (Method::Get, "/api/v1/intake/health") => Ok(web::health("intake")),
+        (Method::Post | Method::Delete, "/api/v1/intake/open311-keys") => open311::manage_keys(&req),
         (Method::Post, "/api/v1/complaints") => web_api::submit(req, lang).await,
         (Method::Post, p) if p.starts_with("/api/v1/complaints/") && p.ends_with("/rating") => {
             web_api::rate(&req, &p["/api/v1/complaints/".len()..p.len() - "/rating".len()], lang)

@@ -124,3 +124,43 @@ pub fn issued_key(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     format!("open311/key/{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
+
+/// An administrator issues an Open311 API key for a client (`{"owner": "fixmystreet"}`); the
+/// key is shown once and kept only as its hash. `DELETE` with `{"key": …}` revokes it.
+pub fn manage_keys(req: &Request) -> ntbcare_platform::ApiResult {
+    use ntbcare_domain::language::Text;
+    use ntbcare_platform::{http as web, ApiError};
+    web::require_admin(req)?;
+    let body: serde_json::Value = serde_json::from_slice(req.body()).map_err(|e| {
+        ApiError::new(
+            400,
+            "malformed-json",
+            Text::new("Isi permintaan bukan JSON yang sah.", format!("{e}.")),
+        )
+    })?;
+    let store = SpinStore::open_default()?;
+    let field = |name: &str| {
+        body[name]
+            .as_str()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 100)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ApiError::new(
+                    422,
+                    "missing-field",
+                    Text::new(format!("Kolom `{name}` wajib diisi."), format!("Field `{name}` is required.")),
+                )
+                .with_field(Some(name.to_string()))
+            })
+    };
+    if req.method() == &spin_sdk::http::Method::Delete {
+        store.delete(&issued_key(&field("key")?))?;
+        return Ok(Response::new(204, Vec::<u8>::new()));
+    }
+    let owner = field("owner")?;
+    let key = format!("o311_{}", ntbcare_platform::random_hex(20));
+    let record = serde_json::json!({ "owner": owner, "issued_at": SystemClock.now() });
+    store.set(&issued_key(&key), record.to_string().as_bytes())?;
+    Ok(web::json_response(201, &serde_json::json!({ "owner": owner, "api_key": key })))
+}

@@ -50,7 +50,9 @@ fn within_limits(store: &SpinStore, req: &Request, submission: &Submission, now:
         ratelimit::Limit { requests: requests.unwrap_or(default.requests), ..default }
     };
     let mut keys = Vec::new();
-    if let Some(ip) = ntbcare_platform::http::client_ip(req) {
+    // A call chained from another function of the app (the portal) carries no citizen's
+    // address (Spin reports 0.0.0.0); the portal applies the per-address limit itself.
+    if let Some(ip) = ntbcare_platform::http::client_ip(req).filter(|ip| ip != "0.0.0.0") {
         keys.push((format!("ip/{ip}"), count("rate_limit_per_address", ratelimit::PER_ADDRESS)));
     }
     let r = &submission.reporter;

@@ -22,11 +22,10 @@ use ntbcare_domain::measures::read::{self, compute_from_records, month_rows, rea
 use ntbcare_domain::measures::tally::{for_each_complaint, rebuild, FIRST_YEAR};
 use ntbcare_domain::measures::{facts, open_data, scorecard, Context, Dim, Filter, Measures, Month};
 use ntbcare_domain::org::Principal;
-use ntbcare_domain::session;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::summary::{summary_keys, Summary};
-use ntbcare_platform::http::{self as web, constant_time_eq, json_response};
-use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore, SystemClock};
+use ntbcare_platform::http::{self as web, json_response};
+use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
 use serde::Serialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
@@ -87,31 +86,9 @@ fn forbidden(why: &str) -> ApiError {
 // ------------------------------------------------------------------ who is asking
 
 /// The caller: none without a token; the administrator token; or a valid, unrevoked
-/// officer session (as casework checks it). A token that is neither is refused.
+/// officer session (`ntbcare_platform::auth`). A token that is neither is refused.
 fn caller(req: &Request) -> ApiResult<Option<Principal>> {
-    let Some(token) =
-        req.header("authorization").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return Ok(None);
-    };
-    let admin = variable("admin_token")?;
-    if !admin.is_empty() && constant_time_eq(token.as_bytes(), admin.as_bytes()) {
-        return Ok(Some(Principal {
-            username: "admin".into(),
-            role: ntbcare_domain::org::Role::Administrator,
-            unit: None,
-        }));
-    }
-    let claims = session::verify(token, now(), variable("session_secret")?.as_bytes()).map_err(|e| {
-        let mut err = ApiError::unauthorized();
-        err.message = Text::new("Sesi tidak sah atau sudah berakhir; silakan masuk lagi.", format!("{e}."));
-        err
-    })?;
-    let store = SpinStore::open_default()?;
-    if store.exists(&keys::revoked_session(&claims.jti))? {
-        return Err(ApiError::unauthorized());
-    }
-    Ok(Some(claims.principal))
+    Ok(ntbcare_platform::auth::caller(req)?.map(|(p, _)| p))
 }
 
 /// Officers' reports: open data is not enough.

@@ -22,21 +22,7 @@ fn t(lang: Language, id: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-/// Escape text for HTML.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use ntbcare_platform::html::esc;
 
 /// A whole number with the reader's thousands separator.
 fn int(lang: Language, n: i64) -> String {

@@ -356,6 +356,16 @@ pub mod accounts {
         Ok(())
     }
 
+    /// Change an account (role, unit, contacts, active, password hash); answers the account
+    /// as saved, or none if there is no such account.
+    pub fn update(
+        store: &impl KeyValue,
+        username: &Username,
+        change: impl FnMut(&mut Officer) -> Result<(), OfficerError>,
+    ) -> Result<Option<Result<Officer, OfficerError>>, StoreError> {
+        update_json(store, &keys::officer(username), change)
+    }
+
     pub fn find(store: &impl KeyValue, username: &Username) -> Result<Option<Officer>, StoreError> {
         get_json(store, &keys::officer(username))
     }

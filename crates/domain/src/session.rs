@@ -52,7 +52,22 @@ pub fn issue(
     jti: String,
     secret: &[u8],
 ) -> Result<(String, Claims), SessionError> {
-    let claims = Claims { principal, iat: now, exp: Timestamp(now.0 + SESSION_TTL_MS), jti };
+    issue_for(principal, now, SESSION_TTL_MS, jti, secret)
+}
+
+/// How long an API token for an integration lasts before it must be issued again.
+pub const API_TOKEN_TTL_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// Sign a token valid for `ttl_ms`: a session, or an API token for an integration acting as
+/// an officer (revoked like a session, by its id).
+pub fn issue_for(
+    principal: Principal,
+    now: Timestamp,
+    ttl_ms: i64,
+    jti: String,
+    secret: &[u8],
+) -> Result<(String, Claims), SessionError> {
+    let claims = Claims { principal, iat: now, exp: Timestamp(now.0 + ttl_ms), jti };
     let payload = B64.encode(serde_json::to_vec(&claims).expect("claims encode"));
     let mut m = mac(secret)?;
     m.update(payload.as_bytes());

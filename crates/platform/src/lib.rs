@@ -7,7 +7,9 @@
 //! function through the contract, and turn domain errors into HTTP answers in exactly one
 //! way ([`ApiError`]).
 
+pub mod auth;
 pub mod data;
+pub mod html;
 pub mod http;
 pub mod store;
 

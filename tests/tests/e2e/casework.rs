@@ -454,3 +454,64 @@ fn the_cron_trigger_runs_the_escalation_sweep() {
     });
     assert!(ran, "no sweep ran:\n{}", app.log().join("\n"));
 }
+
+#[test]
+fn an_administrator_deactivates_an_officer_and_issues_an_integration_token() {
+    let desk = Desk::open();
+    let auth = format!("Bearer {TEST_ADMIN_TOKEN}");
+    // An API token acts as the officer until revoked.
+    let r = desk
+        .app
+        .post_raw(
+            "/api/v1/officers/mataram/api-tokens",
+            "application/json",
+            b"{}",
+            &[("authorization", &auth)],
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let api_token = r.json().unwrap()["token"].as_str().unwrap().to_string();
+    assert_eq!(desk.app.get_as(&api_token, "/api/v1/cases").unwrap().status, 200);
+    // Deactivated: no new sign-in.
+    let r = ntbcare_tests::patch_raw(
+        &desk.app,
+        "/api/v1/officers/dikes",
+        br#"{"active": false}"#,
+        &[("authorization", &auth)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().unwrap()["active"], false);
+    let refused = desk
+        .app
+        .post_json("/api/v1/sessions", &json!({"username": "dikes", "password": "kata-sandi-panjang"}))
+        .unwrap();
+    assert_eq!(refused.status, 401);
+    // A role that needs a unit cannot lose it.
+    let r = ntbcare_tests::patch_raw(
+        &desk.app,
+        "/api/v1/officers/mataram",
+        br#"{"unit": null}"#,
+        &[("authorization", &auth)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        ntbcare_tests::patch_raw(&desk.app, "/api/v1/officers/hantu", b"{}", &[("authorization", &auth)])
+            .unwrap()
+            .status,
+        404
+    );
+}
+
+#[test]
+fn the_inspectorate_lists_everything_overdue() {
+    let desk = Desk::open();
+    let ticket = desk.submit(road_in_mataram());
+    let inspektur = desk.sign_in("inspektur");
+    let now = desk.app.get_as(&inspektur, "/api/v1/cases?queue=overdue").unwrap().json().unwrap();
+    assert_eq!(now["count"], 0, "nothing is overdue yet: {now}");
+    let officer = desk.sign_in("mataram");
+    assert_eq!(desk.app.get_as(&officer, "/api/v1/cases?queue=overdue").unwrap().status, 400);
+    let _ = ticket;
+}

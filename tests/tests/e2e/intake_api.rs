@@ -278,3 +278,35 @@ fn the_same_text_from_the_same_reporter_is_flagged_as_a_likely_duplicate_not_dro
     let case = app.get_with(&format!("/api/v1/cases/{second_ticket}"), &[("authorization", &auth)]).unwrap();
     assert_eq!(case.json().unwrap()["case"]["possible_duplicate_of"], first["ticket"], "{}", case.body);
 }
+
+#[test]
+fn an_administrator_issues_and_revokes_open311_keys() {
+    let app = app();
+    let auth = format!("Bearer {}", ntbcare_tests::TEST_ADMIN_TOKEN);
+    let issued = app
+        .post_raw(
+            "/api/v1/intake/open311-keys",
+            "application/json",
+            br#"{"owner": "aplikasi-kota"}"#,
+            &[("authorization", &auth)],
+        )
+        .unwrap();
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let key = issued.json().unwrap()["api_key"].as_str().unwrap().to_string();
+    let form = open311_form("").replace(OPEN311_KEY, &key);
+    assert_eq!(post_form(&app, "/open311/v2/requests.json", &form).status, 200);
+    // Nobody else issues keys.
+    let r =
+        app.post_raw("/api/v1/intake/open311-keys", "application/json", br#"{"owner": "x"}"#, &[]).unwrap();
+    assert_eq!(r.status, 401);
+    let body = json!({ "key": key }).to_string();
+    let revoke = ntbcare_tests::delete_raw(
+        &app,
+        "/api/v1/intake/open311-keys",
+        body.as_bytes(),
+        &[("authorization", &auth)],
+    )
+    .unwrap();
+    assert_eq!(revoke.status, 204);
+    assert_eq!(post_form(&app, "/open311/v2/requests.json", &form).status, 403);
+}

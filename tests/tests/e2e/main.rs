@@ -7,6 +7,7 @@ mod intake_api;
 mod lapor;
 mod manifest;
 mod notification;
+mod portal;
 mod reporting;
 mod spin_conformance;
 mod walking_skeleton;
