@@ -264,15 +264,9 @@ pub fn put_raw(
     body: &[u8],
     headers: &[(&str, &str)],
 ) -> Result<Reply> {
-    let mut req = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .put(&app.url(path))
-        .set("content-type", content_type);
-    for (k, v) in headers {
-        req = req.set(k, v);
-    }
-    Reply::from(req.send_bytes(body))
+    let mut all = vec![("content-type", content_type)];
+    all.extend_from_slice(headers);
+    send_with_body(app, "PUT", path, body, &all)
 }
 
 /// PATCH a JSON body with headers.
@@ -297,6 +291,7 @@ fn send_with_body(
         .build()
         .request(method, &app.url(path))
         .set("content-type", "application/json");
+    // A later content-type in `headers` replaces the default.
     for (k, v) in headers {
         req = req.set(k, v);
     }

@@ -80,13 +80,7 @@ pub async fn accept(
 /// Routing's decision, or the triage queue when routing cannot be reached: a complaint is
 /// never refused because another function is down.
 async fn ask_routing(ticket: &Ticket, channel: Channel, submission: &Submission) -> Decision {
-    let request = contract::RoutingRequest {
-        ticket: ticket.to_string(),
-        channel: channel.into(),
-        category: submission.category.clone(),
-        region_code: submission.location.region_code.to_string(),
-        description: submission.description.clone(),
-    };
+    let request = contract::routing_request(ticket, channel, submission);
     let answer: Result<contract::Assignment, String> = async {
         let base = variable("routing_url").map_err(|e| format!("{e:?}"))?;
         let token = variable("internal_token").map_err(|e| format!("{e:?}"))?;
@@ -100,15 +94,5 @@ async fn ask_routing(ticket: &Ticket, channel: Channel, submission: &Submission)
         .await
     }
     .await;
-    match answer.map(Decision::try_from) {
-        Ok(Ok(decision)) => decision,
-        Ok(Err(bad)) => {
-            eprintln!("routing gave an unusable assignment for {ticket}: {}", bad.0);
-            Decision { unit: None, rule_id: "triage:bad-assignment".into(), suggested_category: None }
-        }
-        Err(e) => {
-            eprintln!("routing unavailable for {ticket}, sent to triage: {e}");
-            Decision { unit: None, rule_id: "triage:routing-unavailable".into(), suggested_category: None }
-        }
-    }
+    contract::decision_or_triage(ticket, answer)
 }

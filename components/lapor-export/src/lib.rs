@@ -166,13 +166,7 @@ impl Outside for SpinOutside {
     /// Routing's decision through the contract, as intake asks it; the triage queue when
     /// routing cannot be reached, so an import is never refused because routing is down.
     fn route(&self, ticket: &Ticket, submission: &Submission) -> Decision {
-        let request = contract::RoutingRequest {
-            ticket: ticket.to_string(),
-            channel: Channel::Lapor.into(),
-            category: submission.category.clone(),
-            region_code: submission.location.region_code.to_string(),
-            description: submission.description.clone(),
-        };
+        let request = contract::routing_request(ticket, Channel::Lapor, submission);
         let answer = (|| -> Result<contract::Assignment, String> {
             let base = variable("routing_url").map_err(|e| format!("{e:?}"))?;
             let token = variable("internal_token").map_err(|e| format!("{e:?}"))?;
@@ -191,21 +185,7 @@ impl Outside for SpinOutside {
             }
             serde_json::from_slice(&resp.body).map_err(|e| format!("routing: bad answer: {e}"))
         })();
-        match answer.map(Decision::try_from) {
-            Ok(Ok(decision)) => decision,
-            Ok(Err(bad)) => {
-                eprintln!("routing gave an unusable assignment for {ticket}: {}", bad.0);
-                Decision { unit: None, rule_id: "triage:bad-assignment".into(), suggested_category: None }
-            }
-            Err(e) => {
-                eprintln!("routing unavailable for {ticket}, sent to triage: {e}");
-                Decision {
-                    unit: None,
-                    rule_id: "triage:routing-unavailable".into(),
-                    suggested_category: None,
-                }
-            }
-        }
+        contract::decision_or_triage(ticket, answer)
     }
 
     fn secret(&self) -> String {

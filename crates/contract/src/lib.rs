@@ -103,6 +103,42 @@ impl From<&domain::intake::Acknowledgement> for OutboxMessage {
     }
 }
 
+/// What routing is asked about a new complaint: never anything about the reporter.
+pub fn routing_request(
+    ticket: &domain::ticket::Ticket,
+    channel: domain::complaint::Channel,
+    submission: &domain::complaint::Submission,
+) -> RoutingRequest {
+    RoutingRequest {
+        ticket: ticket.to_string(),
+        channel: channel.into(),
+        category: submission.category.clone(),
+        region_code: submission.location.region_code.to_string(),
+        description: submission.description.clone(),
+    }
+}
+
+/// Routing's answer as a decision, or the coordinator's triage queue when routing could not
+/// be reached or answered nonsense: a complaint is never refused because routing is down.
+pub fn decision_or_triage(
+    ticket: &domain::ticket::Ticket,
+    answer: Result<Assignment, String>,
+) -> domain::routing::Decision {
+    let triage =
+        |rule: &str| domain::routing::Decision { unit: None, rule_id: rule.into(), suggested_category: None };
+    match answer.map(domain::routing::Decision::try_from) {
+        Ok(Ok(decision)) => decision,
+        Ok(Err(bad)) => {
+            eprintln!("routing gave an unusable assignment for {ticket}: {}", bad.0);
+            triage("triage:bad-assignment")
+        }
+        Err(e) => {
+            eprintln!("routing unavailable for {ticket}, sent to triage: {e}");
+            triage("triage:routing-unavailable")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
