@@ -4,8 +4,9 @@
 //! cookie jar, no redirect following, so each 303 of post/redirect/get is seen) and check
 //! CSRF, escaping, the page-size budget, cookies and the sign-in limit. Browser tests drive
 //! Debian's headless Chromium through chromedriver (WebDriver, with the `fantoccini` client)
-//! through the whole walk, once with JavaScript and once with it disabled, and keep
-//! screenshots of the main pages in docs/screenshots/.
+//! through the whole walk, once with JavaScript and once with it disabled, and take
+//! screenshots of the main pages (kept in docs/screenshots/ when run with
+//! `NTBCARE_SCREENSHOTS=1`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -663,8 +664,13 @@ mod browser {
             .expect("a Chromium session")
     }
 
+    /// Where screenshots go: docs/screenshots/ when `NTBCARE_SCREENSHOTS` is set (to refresh the
+    /// committed ones), else a scratch directory, so a test run leaves the tree as it was.
     fn shots_dir() -> PathBuf {
-        let dir = repo_root().join("docs/screenshots");
+        let dir = match std::env::var_os("NTBCARE_SCREENSHOTS") {
+            Some(_) => repo_root().join("docs/screenshots"),
+            None => std::env::temp_dir().join("ntbcare-screenshots"),
+        };
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
