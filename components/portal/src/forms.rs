@@ -38,125 +38,44 @@ impl Form {
         Form { fields: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), files: vec![] }
     }
 
-    /// Parse a body by its content type.
+    /// Parse a body by its content type, with the readers intake uses
+    /// (`channels::parse_urlencoded`, `upload::parse`), so both ends read forms alike.
     pub fn parse(content_type: &str, body: &[u8]) -> Result<Form, &'static str> {
-        let lower = content_type.to_ascii_lowercase();
-        if lower.starts_with("multipart/form-data") {
-            let boundary = content_type
-                .split(';')
-                .filter_map(|p| p.trim().split_once('='))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
-                .map(|(_, v)| v.trim().trim_matches('"').to_string())
-                .ok_or("multipart without a boundary")?;
-            parse_multipart(&boundary, body)
-        } else {
-            Ok(parse_urlencoded(body))
+        match ntbcare_domain::upload::boundary(content_type) {
+            Some(boundary) => parse_multipart(&boundary, body),
+            None if content_type.to_ascii_lowercase().starts_with("multipart/") => {
+                Err("multipart without a boundary")
+            }
+            None => parse_urlencoded(body),
         }
     }
 }
 
 /// `a=1&b=two+words`.
-pub fn parse_urlencoded(body: &[u8]) -> Form {
-    let text = String::from_utf8_lossy(body);
-    let fields = text
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect();
-    Form { fields, files: vec![] }
+pub fn parse_urlencoded(body: &[u8]) -> Result<Form, &'static str> {
+    let fields =
+        ntbcare_domain::channels::parse_urlencoded(body).map_err(|_| "the form is not UTF-8 text")?;
+    Ok(Form { fields, files: vec![] })
 }
 
-/// Percent-decoding with `+` as a space, as forms encode.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    (from..=haystack.len() - needle.len()).find(|&i| &haystack[i..i + needle.len()] == needle)
-}
-
-/// RFC 7578 multipart/form-data: parts separated by `--boundary`, each with headers, a blank
-/// line and its content.
+/// RFC 7578 multipart/form-data: text fields, and files (parts with a file name).
 fn parse_multipart(boundary: &str, body: &[u8]) -> Result<Form, &'static str> {
-    if boundary.is_empty() || boundary.len() > 200 {
-        return Err("bad multipart boundary");
-    }
-    let delimiter = format!("--{boundary}").into_bytes();
+    let parts = ntbcare_domain::upload::parse(body, boundary).map_err(|_| "malformed multipart body")?;
     let mut form = Form::default();
-    let mut pos = find(body, &delimiter, 0).ok_or("multipart body without its boundary")?;
-    loop {
-        pos += delimiter.len();
-        if body[pos..].starts_with(b"--") {
-            return Ok(form);
+    for part in parts {
+        match part.filename {
+            Some(filename) => form.files.push((
+                part.name,
+                FilePart {
+                    filename,
+                    content_type: part.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+                    data: part.data,
+                },
+            )),
+            None => form.fields.push((part.name, String::from_utf8_lossy(&part.data).into_owned())),
         }
-        if !body[pos..].starts_with(b"\r\n") {
-            return Err("malformed multipart delimiter");
-        }
-        pos += 2;
-        let headers_end = find(body, b"\r\n\r\n", pos).ok_or("multipart part without headers")?;
-        let headers = String::from_utf8_lossy(&body[pos..headers_end]).into_owned();
-        let content_start = headers_end + 4;
-        let mut next_delim = delimiter.clone();
-        next_delim.splice(0..0, b"\r\n".iter().copied());
-        let content_end = find(body, &next_delim, content_start).ok_or("multipart part not closed")?;
-        let content = &body[content_start..content_end];
-        let mut name = None;
-        let mut filename = None;
-        let mut content_type = String::from("application/octet-stream");
-        for line in headers.split("\r\n") {
-            let Some((key, value)) = line.split_once(':') else { continue };
-            if key.trim().eq_ignore_ascii_case("content-disposition") {
-                name = disposition_param(value, "name");
-                filename = disposition_param(value, "filename");
-            } else if key.trim().eq_ignore_ascii_case("content-type") {
-                content_type = value.trim().to_string();
-            }
-        }
-        let name = name.ok_or("multipart part without a name")?;
-        match filename {
-            Some(filename) => {
-                form.files.push((name, FilePart { filename, content_type, data: content.to_vec() }))
-            }
-            None => form.fields.push((name, String::from_utf8_lossy(content).into_owned())),
-        }
-        pos = content_end + 2;
     }
-}
-
-/// `form-data; name="x"; filename="y.jpg"` → the quoted value of `param`.
-fn disposition_param(value: &str, param: &str) -> Option<String> {
-    value.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        k.trim().eq_ignore_ascii_case(param).then(|| v.trim().trim_matches('"').to_string())
-    })
+    Ok(form)
 }
 
 #[cfg(test)]
@@ -165,12 +84,13 @@ mod tests {
 
     #[test]
     fn urlencoded_fields_decode() {
-        let f = parse_urlencoded(b"description=Jalan+rusak%21&empty=&x=%3Cb%3E");
+        let f = parse_urlencoded(b"description=Jalan+rusak%21&empty=&x=%3Cb%3E").unwrap();
         assert_eq!(f.get("description"), Some("Jalan rusak!"));
         assert_eq!(f.get("empty"), None);
         assert_eq!(f.get("x"), Some("<b>"));
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        let odd = parse_urlencoded(b"a=100%&b=%zz%4").unwrap();
+        assert_eq!((odd.get("a"), odd.get("b")), (Some("100%"), Some("%zz%4")));
+        assert!(parse_urlencoded(b"a=%ff%fe").is_err(), "not UTF-8 is refused, not garbled");
     }
 
     #[test]

@@ -123,10 +123,8 @@ impl Ctx {
     }
 
     pub fn query(&self, name: &str) -> Option<String> {
-        self.query.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == name).then(|| forms::percent_decode(v)).filter(|v| !v.is_empty())
-        })
+        let pairs = ntbcare_domain::channels::parse_urlencoded(self.query.as_bytes()).ok()?;
+        pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
     }
 
     /// The officer's casework token, if the browser holds one.

@@ -152,35 +152,11 @@ pub fn path(req: &Request) -> &str {
     req.path()
 }
 
-/// A query parameter, percent-decoded.
+/// A query parameter, percent-decoded (the same reader as forms and webhooks use); a query
+/// that is not UTF-8 text has no parameters.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query().split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let pairs = ntbcare_domain::channels::parse_urlencoded(req.query().as_bytes()).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Require a secret header to equal a Spin variable, compared in constant time.
@@ -241,16 +217,4 @@ pub async fn call_contract<Req: Serialize, Resp: serde::de::DeserializeOwned>(
         return Err(format!("{base_url}{path} answered {}", response.status()));
     }
     serde_json::from_slice(response.body()).map_err(|e| format!("{base_url}{path}: bad answer: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%20b+c"), "a b c");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-    }
 }
