@@ -537,18 +537,8 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 text: Some(f.content.clone()),
                 attachments: vec![],
             });
-            c.history.push(Event {
-                at: now,
-                actor: Actor::System,
-                action: Action::ProvideInformation,
-                from: Some(c.status),
-                to: c.status,
-                public_note: None,
-                internal_note: Some(format!(
-                    "Tindak lanjut di SP4N-LAPOR! ({}): {}",
-                    f.created_at, f.content
-                )),
-            });
+            let note = format!("Tindak lanjut di SP4N-LAPOR! ({}): {}", f.created_at, f.content);
+            c.history.push(officers_note(c, now, note));
             c.updated_at = now;
             Ok(())
         })?;
@@ -559,15 +549,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
     fn note(&mut self, ticket: &Ticket, text: String) -> Result<(), StoreError> {
         let now = self.now();
         update_json(self.store(), &store_keys::complaint(ticket), |c: &mut Complaint| {
-            c.history.push(Event {
-                at: now,
-                actor: Actor::System,
-                action: Action::ProvideInformation,
-                from: Some(c.status),
-                to: c.status,
-                public_note: None,
-                internal_note: Some(text.clone()),
-            });
+            c.history.push(officers_note(c, now, text.clone()));
             c.updated_at = now;
             Ok::<(), ()>(())
         })?;
@@ -717,6 +699,20 @@ impl KeyValue for NoIdentity {
     }
     fn compare_and_swap(&self, key: &str, _: &[u8], _: &[u8]) -> Result<bool, StoreError> {
         self.set(key, &[]).map(|_| false)
+    }
+}
+
+/// A line in a case's history that only officers read, written by NTB Care on LAPOR!'s behalf;
+/// it changes no status.
+fn officers_note(c: &Complaint, now: Timestamp, note: String) -> Event {
+    Event {
+        at: now,
+        actor: Actor::System,
+        action: Action::ProvideInformation,
+        from: Some(c.status),
+        to: c.status,
+        public_note: None,
+        internal_note: Some(note),
     }
 }
 
