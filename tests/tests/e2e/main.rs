@@ -1,8 +1,13 @@
 //! One integration-test binary: every end-to-end test runs the built components on the
 //! local host (see `ntbcare_tests::TestApp`).
 
+mod authorization;
 mod casework;
 mod channels;
+mod confidentiality;
+mod deploy_manifests;
+mod durability;
+mod hostile_input;
 mod intake_api;
 mod lapor;
 mod manifest;
