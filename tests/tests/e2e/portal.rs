@@ -29,12 +29,12 @@ const BUDGET: usize = 100 * 1024;
 
 /// One HTTP answer, with every `Set-Cookie`.
 #[derive(Debug)]
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Page {
@@ -60,14 +60,14 @@ fn attribute_after(body: &str, marker: &str) -> Option<String> {
 }
 
 /// A browser without JavaScript: a cookie jar, forms posted as browsers post them.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     app: &'a TestApp,
     agent: ureq::Agent,
     jar: RefCell<BTreeMap<String, String>>,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build();
         Visitor { app, agent, jar: RefCell::new(BTreeMap::new()) }
     }
@@ -111,11 +111,11 @@ impl<'a> Visitor<'a> {
         }
     }
 
-    fn get(&self, path: &str) -> Page {
+    pub(crate) fn get(&self, path: &str) -> Page {
         self.send(self.agent.get(&self.app.url(path)), None)
     }
 
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
         self.send(
             self.agent.post(&self.app.url(path)),
@@ -156,7 +156,7 @@ impl<'a> Visitor<'a> {
         self.get(page.location.as_deref().unwrap())
     }
 
-    fn sign_in(&self, username: &str) -> Page {
+    pub(crate) fn sign_in(&self, username: &str) -> Page {
         let form = self.get("/petugas/masuk");
         let r = self.post(
             "/petugas/masuk",
@@ -204,7 +204,11 @@ fn desk() -> TestApp {
 }
 
 /// File a complaint through /lapor; the receipt page's ticket and tracking code.
-fn file(citizen: &Visitor, fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, String, Page) {
+pub(crate) fn file(
+    citizen: &Visitor,
+    fields: &[(&str, &str)],
+    photo: Option<&[u8]>,
+) -> (String, String, Page) {
     let form = citizen.get("/lapor");
     assert_eq!(form.status, 200);
     let id = attribute_after(&form.body, "name=\"kirim_id\" value=\"").unwrap();
