@@ -235,6 +235,12 @@ impl Spin {
         self.0["variables"].get(name).unwrap_or_else(|| panic!("spin.toml declares no variable {name}"))
     }
 
+    /// Variables with no default (`required = true`).
+    fn required_variables(&self) -> Vec<String> {
+        let all = self.0["variables"].as_table().unwrap();
+        all.iter().filter(|(_, v)| v.get("default").is_none()).map(|(k, _)| k.clone()).collect()
+    }
+
     fn is_secret(&self, name: &str) -> bool {
         self.variable(name).get("secret").and_then(|s| s.as_bool()).unwrap_or(false)
     }
@@ -251,9 +257,12 @@ impl Spin {
     }
 }
 
-/// The components a SpinApp's variables serve, and what they use.
-fn used_by_app(spin: &Spin, app: &Value) -> BTreeSet<String> {
-    components_of(app).iter().flat_map(|c| spin.variables_used_by(c)).collect()
+/// The variables a SpinApp must be able to resolve: those its components use, and every
+/// variable without a default, which Spin resolves when it loads the app whatever the
+/// selection (a SpinApp missing one never starts).
+fn needed_by_app(spin: &Spin, app: &Value) -> BTreeSet<String> {
+    let used = components_of(app).into_iter().flat_map(|c| spin.variables_used_by(&c));
+    used.chain(spin.required_variables()).collect()
 }
 
 fn provided(app: &Value) -> BTreeMap<String, Value> {
@@ -318,7 +327,7 @@ fn every_component_is_deployed_by_exactly_one_spinapp_of_the_one_artifact() {
 fn every_variable_a_deployed_component_needs_is_provided_and_secrets_come_only_from_secrets() {
     let (spin, deploy) = (Spin::load(), Deploy::load());
     for app in deploy.spinapps() {
-        let (name, used, given) = (name_of(app), used_by_app(&spin, app), provided(app));
+        let (name, used, given) = (name_of(app), needed_by_app(&spin, app), provided(app));
         for var in &used {
             let required = spin.default_of(var).is_none();
             match given.get(var) {
@@ -358,7 +367,7 @@ fn every_variable_a_deployed_component_needs_is_provided_and_secrets_come_only_f
             }
         }
         for var in given.keys() {
-            assert!(used.contains(var), "{name}: provides {var}, which none of its components uses");
+            assert!(used.contains(var), "{name}: provides {var}, which it neither uses nor must resolve");
         }
     }
     // The ConfigMap holds only declared settings that are not secret.
@@ -374,7 +383,7 @@ fn calls_between_functions_go_to_the_service_of_the_spinapp_running_the_callee()
     let (spin, deploy) = (Spin::load(), Deploy::load());
     for app in deploy.spinapps() {
         let (name, given) = (name_of(app), provided(app));
-        for var in used_by_app(&spin, app) {
+        for var in needed_by_app(&spin, app) {
             let Some(default) = spin.default_of(&var) else { continue };
             let internal = default.strip_prefix("http://").and_then(|h| h.strip_suffix(".spin.internal"));
             let loopback = default.contains("://127.0.0.1") || default.contains("://localhost");
