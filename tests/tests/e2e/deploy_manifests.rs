@@ -284,7 +284,13 @@ fn every_component_is_deployed_by_exactly_one_spinapp_of_the_one_artifact() {
     let mut deployed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for app in &apps {
         assert_eq!(app["apiVersion"], "core.spinkube.dev/v1alpha1", "{}", name_of(app));
-        assert_eq!(app["spec"]["executor"], "containerd-shim-spin", "{}", name_of(app));
+        let executor = str_of(&app["spec"]["executor"], "executor");
+        let defined = deploy.named("SpinAppExecutor", executor);
+        assert!(
+            defined.is_some_and(|e| e["spec"]["createDeployment"] == true),
+            "{}: no executor {executor}",
+            name_of(app)
+        );
         assert_eq!(
             app["spec"]["image"],
             apps[0]["spec"]["image"],
