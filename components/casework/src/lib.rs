@@ -17,7 +17,8 @@ use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::org::accounts::{self, RegisterError};
 use ntbcare_domain::org::{
-    can_view, check_assignment, hash_password, verify_password, Officer, Principal, Role, Username,
+    can_view, check_assignment, hash_password, may_list_unit_queue, verify_password, Officer, Principal,
+    Role, Username,
 };
 use ntbcare_domain::queues::{self, Queue};
 use ntbcare_domain::session;
@@ -445,6 +446,9 @@ fn list_cases(req: &Request) -> ApiResult {
         (_, Some(q)) if q.starts_with("unit:") => {
             let unit = UnitId::parse(&q[5..])
                 .map_err(|e| bad_request("bad-queue", "Antrean tidak sah.", e.to_string()))?;
+            if !may_list_unit_queue(&principal, &unit) {
+                return Err(forbidden("this queue is not your unit's"));
+            }
             load(&store, &queues::tickets_in(&store, &Queue::Unit(unit))?)?
         }
         (Role::LiaisonOfficer | Role::UnitHead, None) => match &principal.unit {

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::complaint::Complaint;
 use crate::directory::{Directory, UnitId, UnitKind};
-use crate::lifecycle::Action;
+use crate::lifecycle::{Action, CaseStatus};
 use crate::region::RegionCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -212,8 +212,30 @@ pub fn can_view(p: &Principal, c: &Complaint, directory: &Directory) -> bool {
         Role::RegencyCoordinator => {
             coordinated_region(p, directory).is_some_and(|r| within_region(c, r, directory))
         }
-        Role::LiaisonOfficer | Role::UnitHead => p.unit.is_some() && p.unit == c.unit,
+        Role::LiaisonOfficer | Role::UnitHead => p.unit.is_some() && p.unit == c.unit && with_unit(c),
         Role::Leadership => false,
+    }
+}
+
+/// Whether the case is in a unit's hands: dispatched to it (and on from there). Before the
+/// coordinator has verified and dispatched it, or once it is forwarded back, it is the
+/// coordinator's alone, even for the unit routing proposed or a forward suggested.
+fn with_unit(c: &Complaint) -> bool {
+    !matches!(
+        c.status,
+        CaseStatus::Received | CaseStatus::Verified | CaseStatus::Forwarded | CaseStatus::Rejected
+    )
+}
+
+/// Whether `p` may list a unit's queue: whoever reads cases (each case still filtered by
+/// [`can_view`]), except that a unit's own officers list their own unit's only.
+pub fn may_list_unit_queue(p: &Principal, unit: &UnitId) -> bool {
+    match p.role {
+        Role::Leadership => false,
+        Role::LiaisonOfficer | Role::UnitHead => p.unit.as_ref() == Some(unit),
+        Role::Administrator | Role::ProvincialCoordinator | Role::RegencyCoordinator | Role::Inspectorate => {
+            true
+        }
     }
 }
 
@@ -245,7 +267,6 @@ pub fn forbid(p: &Principal, action: Action, c: &Complaint, directory: &Director
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::CaseStatus;
     use crate::ticket::Ticket;
 
     fn case(unit: &str, region: &str) -> Complaint {
@@ -269,6 +290,38 @@ mod tests {
         assert_eq!(forbid(&dikes, Action::Respond, &case("dikes", "52.71"), &dir), None);
         assert!(forbid(&dikes, Action::Respond, &case("dikbud", "52.71"), &dir).is_some());
         assert!(forbid(&dikes, Action::Dispatch, &case("dikes", "52.71"), &dir).is_some());
+    }
+
+    #[test]
+    fn a_unit_reads_a_case_only_once_it_is_dispatched_to_it() {
+        let dir = Directory::seed();
+        let dikes = who(Role::LiaisonOfficer, Some("dikes"));
+        let head = who(Role::UnitHead, Some("dikes"));
+        let mut c = case("dikes", "52.71");
+        for status in
+            [CaseStatus::Received, CaseStatus::Verified, CaseStatus::Forwarded, CaseStatus::Rejected]
+        {
+            c.status = status;
+            assert!(!can_view(&dikes, &c, &dir) && !can_view(&head, &c, &dir), "{status:?}");
+            assert!(can_view(&who(Role::ProvincialCoordinator, None), &c, &dir), "{status:?}");
+        }
+        for status in
+            [CaseStatus::Dispatched, CaseStatus::InProgress, CaseStatus::Responded, CaseStatus::Closed]
+        {
+            c.status = status;
+            assert!(can_view(&dikes, &c, &dir) && can_view(&head, &c, &dir), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_unit_lists_its_own_queue_only_and_leadership_none() {
+        let dikes = UnitId::parse("dikes").unwrap();
+        let mataram = UnitId::parse("pemkot-mataram").unwrap();
+        assert!(may_list_unit_queue(&who(Role::LiaisonOfficer, Some("dikes")), &dikes));
+        assert!(!may_list_unit_queue(&who(Role::UnitHead, Some("dikes")), &mataram));
+        assert!(!may_list_unit_queue(&who(Role::Leadership, None), &dikes));
+        assert!(may_list_unit_queue(&who(Role::Inspectorate, None), &mataram));
+        assert!(may_list_unit_queue(&who(Role::RegencyCoordinator, Some("pemkot-mataram")), &dikes));
     }
 
     #[test]
