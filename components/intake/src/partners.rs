@@ -93,7 +93,7 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
         Claim::First => {
             let identity = SpinStore::open("identity")?;
             let external = ExternalReference { system: partner.clone(), reference: reference.clone() };
-            let accepted = pipeline::accept(
+            let accepted = pipeline::prepare(
                 &store,
                 &identity,
                 submission,
@@ -104,6 +104,9 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
             )
             .await?;
             let ticket = accepted.received.complaint.ticket.clone();
+            // Reserved before the commit: a retry after a crash before `complete` finds it.
+            idempotency::reserve(&store, &scope, &ticket)?;
+            pipeline::commit(&store, &identity, &accepted)?;
             idempotency::complete(&store, &scope, &ticket)?;
             ticket
         }

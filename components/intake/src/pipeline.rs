@@ -29,6 +29,23 @@ pub async fn accept(
     external: Option<ExternalReference>,
     uploads: Vec<Upload>,
 ) -> ApiResult<Accepted> {
+    let accepted = prepare(store, identity, submission, channel, now, external, uploads).await?;
+    commit(store, identity, &accepted)?;
+    Ok(accepted)
+}
+
+/// Everything up to the commit: numbered, routed, received, files saved. Nothing visible
+/// yet; a caller with something to save before the commit (an idempotent answer) saves it
+/// now, then calls [`commit`].
+pub async fn prepare(
+    store: &SpinStore,
+    identity: &SpinStore,
+    submission: Submission,
+    channel: Channel,
+    now: Timestamp,
+    external: Option<ExternalReference>,
+    uploads: Vec<Upload>,
+) -> ApiResult<Accepted> {
     let ticket = intake::allocate_ticket(store, now).map_err(|e| ApiError::internal(e.to_string()))?;
     let decision = ask_routing(&ticket, channel, &submission).await;
     let tracking_secret = ntbcare_platform::random_hex(16);
@@ -71,10 +88,15 @@ pub async fn accept(
         }
         store.set_many(&files)?;
     }
-    intake::save(store, identity, &received, |ack| {
+    Ok(Accepted { received, tracking_url, tracking_secret })
+}
+
+/// Save the complaint: the commit point (`intake::save`).
+pub fn commit(store: &SpinStore, identity: &SpinStore, accepted: &Accepted) -> ApiResult<()> {
+    intake::save(store, identity, &accepted.received, |ack| {
         serde_json::to_vec(&contract::OutboxMessage::from(ack)).expect("outbox message encodes")
     })?;
-    Ok(Accepted { received, tracking_url, tracking_secret })
+    Ok(())
 }
 
 /// Routing's decision, or the triage queue when routing cannot be reached: a complaint is

@@ -142,7 +142,7 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
             }
         }
     }
-    let accepted = pipeline::accept(&store, &identity, submission, Channel::Web, now, None, uploads).await?;
+    let accepted = pipeline::prepare(&store, &identity, submission, Channel::Web, now, None, uploads).await?;
     let complaint = &accepted.received.complaint;
     let ticket = &complaint.ticket;
     let answer = serde_json::json!({
@@ -160,8 +160,14 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
                 format!("Your complaint was received as {ticket}. Keep your tracking code."),
             ).get(lang),
     });
+    // The answer and the ticket are saved before the commit: if the host dies between the
+    // commit and `complete`, a retry finds this complaint and gets this answer, never a second.
     if let Some(key) = &idempotency_key {
         identity.set(&format!("idempotency-answer/{key}"), answer.to_string().as_bytes())?;
+        idempotency::reserve(&store, &Scope { name: "idempotency/web", key }, ticket)?;
+    }
+    pipeline::commit(&store, &identity, &accepted)?;
+    if let Some(key) = &idempotency_key {
         idempotency::complete(&store, &Scope { name: "idempotency/web", key }, ticket)?;
     }
     let mut resp = json_response(201, &answer);
