@@ -423,6 +423,20 @@ pub mod accounts {
         get_json(store, &keys::officer(username))
     }
 
+    /// Who a signed token speaks for now: the account as it stands (its role and unit
+    /// today, not when the token was issued), or none once it is deactivated or gone. A token
+    /// proves who signed in, not what they may still do: an officer dismissed or moved to
+    /// another unit must not keep the old powers for the rest of a session, or for the year
+    /// an integration's API token lasts.
+    pub fn current(store: &impl KeyValue, signed: &Principal) -> Result<Option<Principal>, StoreError> {
+        let Some(username) = Username::parse(&signed.username) else { return Ok(None) };
+        Ok(find(store, &username)?.filter(|o| o.active).map(|o| Principal {
+            username: o.username.to_string(),
+            role: o.role,
+            unit: o.unit,
+        }))
+    }
+
     pub fn list(store: &impl KeyValue) -> Result<Vec<Officer>, StoreError> {
         let names: Vec<String> = get_json(store, keys::OFFICERS)?.unwrap_or_default();
         let keys: Vec<String> =
@@ -466,6 +480,33 @@ pub mod accounts {
                 list(&store).unwrap().into_iter().map(|o| o.username.to_string()).collect();
             assert_eq!(names, vec!["budi", "siti"]);
             assert!(find(&store, &Username::parse("budi").unwrap()).unwrap().is_some());
+        }
+
+        #[test]
+        fn a_token_speaks_for_the_account_as_it_stands_now() {
+            let store = MemoryStore::new();
+            register(&store, &officer("budi")).unwrap();
+            let signed = Principal {
+                username: "budi".into(),
+                role: Role::LiaisonOfficer,
+                unit: UnitId::parse("dikes").ok(),
+            };
+            assert_eq!(current(&store, &signed).unwrap(), Some(signed.clone()));
+            let budi = Username::parse("budi").unwrap();
+            update(&store, &budi, |o| {
+                o.unit = UnitId::parse("dikbud").ok();
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(current(&store, &signed).unwrap().unwrap().unit, UnitId::parse("dikbud").ok());
+            update(&store, &budi, |o| {
+                o.active = false;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(current(&store, &signed).unwrap(), None);
+            let ghost = Principal { username: "hantu".into(), ..signed };
+            assert_eq!(current(&store, &ghost).unwrap(), None);
         }
     }
 }

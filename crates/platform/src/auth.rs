@@ -5,7 +5,7 @@
 use ntbcare_domain::clock::Clock;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::Text;
-use ntbcare_domain::org::{Principal, Role};
+use ntbcare_domain::org::{accounts, Principal, Role};
 use ntbcare_domain::session::{self, Claims};
 use ntbcare_domain::store::KeyValue;
 use spin_sdk::http::Request;
@@ -19,7 +19,8 @@ pub fn bearer(req: &Request) -> Option<&str> {
 }
 
 /// The caller of a bearer token: the administrator, or an officer's valid session (with its
-/// claims). A token that is neither is refused (401) with a reason an officer can act on.
+/// claims) of an account still active, with the role and unit the account has now. A token
+/// that is neither is refused (401) with a reason an officer can act on.
 pub fn principal_of(token: &str) -> ApiResult<(Principal, Option<Claims>)> {
     let admin = variable("admin_token")?;
     if !admin.is_empty() && constant_time_eq(token.as_bytes(), admin.as_bytes()) {
@@ -36,7 +37,10 @@ pub fn principal_of(token: &str) -> ApiResult<(Principal, Option<Claims>)> {
     if store.exists(&keys::revoked_session(&claims.jti))? {
         return Err(ApiError::unauthorized());
     }
-    Ok((claims.principal.clone(), Some(claims)))
+    // The account as it stands now decides, not the token: deactivated is signed out
+    // everywhere, moved acts for the new unit (`accounts::current`).
+    let principal = accounts::current(&store, &claims.principal)?.ok_or_else(ApiError::unauthorized)?;
+    Ok((principal, Some(claims)))
 }
 
 /// The caller, or none when the request carries no token.

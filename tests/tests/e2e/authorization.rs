@@ -950,3 +950,78 @@ fn every_cell_of_the_authorisation_matrix_is_answered_as_the_table_says() {
         failures.join("\n")
     );
 }
+
+/// A token proves who signed in, not what they may still do: an officer moved to another
+/// unit acts for the new one at once, and a deactivated one is refused everywhere, with the
+/// session they had and with a year-long integration token alike.
+#[test]
+fn a_moved_or_deactivated_officer_loses_what_their_old_tokens_allowed() {
+    let app = TestApp::spawn().unwrap();
+    for (username, role, unit) in [
+        ("koordinator", "provincial-coordinator", None),
+        ("pindahan", "liaison-officer", Some("pemkot-mataram")),
+    ] {
+        let body = json!({"username": username, "name": "Petugas", "role": role, "unit": unit, "password": PASSWORD});
+        assert_eq!(app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/officers", &body).unwrap().status, 201);
+    }
+    let sign_in = |username: &str| {
+        let r =
+            app.post_json("/api/v1/sessions", &json!({"username": username, "password": PASSWORD})).unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json().unwrap()["token"].as_str().unwrap().to_string()
+    };
+    let coordinator = sign_in("koordinator");
+    let session = sign_in("pindahan");
+    let r = app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/officers/pindahan/api-tokens", &json!({})).unwrap();
+    let api_token = r.json().unwrap()["token"].as_str().unwrap().to_string();
+    let body = json!({"description": "Jalan berlubang di depan SDN 3 Mataram", "region_code": "52.71",
+                      "category": "infrastruktur", "privacy": "anonymous"});
+    let ticket = app.post_json("/api/v1/complaints", &body).unwrap().json().unwrap()["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for action in ["verify", "dispatch"] {
+        let r = app
+            .post_json_as(
+                &coordinator,
+                &format!("/api/v1/cases/{ticket}/actions"),
+                &json!({"action": action}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let case = format!("/api/v1/cases/{ticket}");
+    let admin = format!("Bearer {TEST_ADMIN_TOKEN}");
+    let change = |body: &[u8]| {
+        let r =
+            ntbcare_tests::patch_raw(&app, "/api/v1/officers/pindahan", body, &[("authorization", &admin)])
+                .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    for token in [&session, &api_token] {
+        assert_eq!(app.get_as(token, &case).unwrap().status, 200);
+    }
+
+    // Moved to the provincial health office: Mataram's case is another unit's now.
+    change(br#"{"unit": "dikes"}"#);
+    for token in [&session, &api_token] {
+        assert_eq!(app.get_as(token, &case).unwrap().status, 403);
+        let r = app.post_json_as(token, &format!("{case}/actions"), &json!({"action": "accept"})).unwrap();
+        assert_eq!(r.status, 403, "{}", r.body);
+        let me = app.get_as(token, "/api/v1/sessions/current").unwrap().json().unwrap();
+        assert_eq!(me["unit"], "dikes", "{me}");
+        let r = app.get_as(token, "/api/v1/reports/measures?unit=pemkot-mataram").unwrap();
+        assert_eq!(r.status, 403, "reports follow the move: {}", r.body);
+    }
+
+    // Deactivated: refused by every function that reads sessions.
+    change(br#"{"active": false}"#);
+    for token in [&session, &api_token] {
+        for path in ["/api/v1/sessions/current", "/api/v1/cases?queue=unit:dikes", "/api/v1/reports/measures"]
+        {
+            let r = app.get_as(token, path).unwrap();
+            assert_eq!(r.status, 401, "{path}: {}", r.body);
+        }
+    }
+    assert_eq!(app.get_as(&coordinator, &case).unwrap().status, 200, "others are untouched");
+}
