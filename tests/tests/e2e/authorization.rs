@@ -36,9 +36,10 @@ const ANSWER: &str =
     "Lubang jalan di depan SDN 3 sudah ditambal oleh tim Dinas PUPR Kota Mataram pada hari Senin pagi.";
 
 /// The table's columns after `method | path | with`, in order.
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "none",
     "admin",
+    "admin-acct",
     "internal",
     "prov",
     "reg",
@@ -54,7 +55,8 @@ const COLUMNS: [&str; 14] = [
 ];
 
 /// The officers behind the session columns: (column, username, role, unit).
-const OFFICERS: [(&str, &str, &str, Option<&str>); 9] = [
+const OFFICERS: [(&str, &str, &str, Option<&str>); 10] = [
+    ("admin-acct", "pengelola", "administrator", None),
     ("prov", "koordinator", "provincial-coordinator", None),
     ("reg", "koord-mataram", "regency-coordinator", Some("pemkot-mataram")),
     ("reg-other", "koord-lotim", "regency-coordinator", Some("pemkab-lombok-timur")),
