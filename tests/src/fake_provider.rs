@@ -35,6 +35,9 @@ pub enum Behaviour {
     /// Read the request, then hold the connection without answering for this long and
     /// close it: a provider that timed out.
     Stall(Duration),
+    /// Take the message, then answer as [`Behaviour::Accept`] after this long: a slow
+    /// provider (the message is the provider's as soon as it arrives).
+    Slow(Duration),
 }
 
 /// A request as the fake received it.
@@ -233,7 +236,10 @@ impl FakeProvider {
                 return;
             }
             Behaviour::Status(code) => (code, vec![], self.error_body(code), None),
-            Behaviour::Accept => {
+            Behaviour::Accept | Behaviour::Slow(_) => {
+                if let Behaviour::Slow(d) = behaviour {
+                    std::thread::sleep(d);
+                }
                 let (status, headers, body, id) = self.accept(index, &body);
                 (status, headers, body, Some(id))
             }

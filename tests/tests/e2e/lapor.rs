@@ -12,13 +12,13 @@ use serde_json::{json, Value};
 const INTERNAL: &str = "test-internal-token";
 const HOUR_MS: i64 = 3600 * 1000;
 
-struct Sync {
-    app: TestApp,
-    lapor: FakeLapor,
+pub(crate) struct Sync {
+    pub(crate) app: TestApp,
+    pub(crate) lapor: FakeLapor,
 }
 
 impl Sync {
-    fn start() -> Sync {
+    pub(crate) fn start() -> Sync {
         let lapor = FakeLapor::start();
         let mut config = AppConfig::ntbcare();
         for (name, value) in [
@@ -39,14 +39,14 @@ impl Sync {
         Sync { app: TestApp::spawn_with(config).unwrap(), lapor }
     }
 
-    fn submit(&self, body: Value) -> String {
+    pub(crate) fn submit(&self, body: Value) -> String {
         let r = self.app.post_json("/api/v1/complaints", &body).unwrap();
         assert_eq!(r.status, 201, "{}", r.body);
         r.json().unwrap()["ticket"].as_str().unwrap().to_string()
     }
 
     /// A scheduler's call, with the internal token.
-    fn sync(&self) -> Value {
+    pub(crate) fn sync(&self) -> Value {
         let r = self
             .app
             .post_raw(
@@ -61,7 +61,7 @@ impl Sync {
     }
 
     /// An administrator's call, running the schedule as of `offset_ms` from now.
-    fn sync_later(&self, offset_ms: i64) -> Value {
+    pub(crate) fn sync_later(&self, offset_ms: i64) -> Value {
         let at = Timestamp(now_ms() + offset_ms).to_rfc3339_wita().replace('+', "%2B");
         let r = self
             .app
@@ -71,7 +71,7 @@ impl Sync {
         r.json().unwrap()
     }
 
-    fn admin_get(&self, path: &str) -> Value {
+    pub(crate) fn admin_get(&self, path: &str) -> Value {
         let r = self.app.get_as(TEST_ADMIN_TOKEN, path).unwrap();
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         r.json().unwrap()
@@ -92,7 +92,7 @@ impl Sync {
         self.admin_get(&format!("/api/v1/cases/{ticket}"))
     }
 
-    fn creates(&self) -> usize {
+    pub(crate) fn creates(&self) -> usize {
         self.lapor
             .requests("POST", "/complaints/complaint")
             .iter()
