@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{ticket_reference, InboundMessage};
 use crate::clock::Timestamp;
-use crate::complaint::{Attachment, Channel, Complaint, FollowUp, Location, Privacy, Reporter, Submission};
+use crate::complaint::{
+    limits, Attachment, Channel, Complaint, FollowUp, Location, Privacy, Reporter, Submission,
+};
 use crate::idempotency::{self, Scope};
 use crate::keys;
 use crate::language::Language;
@@ -107,10 +109,17 @@ fn attachments(msg: &InboundMessage) -> Vec<Attachment> {
         .collect()
 }
 
+/// At most `max` characters of `text`: the limits of a web complaint hold for one opened by a
+/// message too, whatever length a provider passes on (a Twilio `ProfileName` or `Address` is
+/// whatever the sender's client put there).
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
 /// The reporter a message reveals: its sender's handle or number and profile name.
 pub fn reporter_of(msg: &InboundMessage) -> Reporter {
     Reporter {
-        name: msg.sender_name.clone(),
+        name: msg.sender_name.as_deref().map(|n| clip(n, limits::NAME_MAX_CHARS)),
         phone: msg.phone(),
         email: None,
         handle: (msg.channel != Channel::Sms).then(|| msg.sender.clone()),
@@ -125,8 +134,7 @@ pub fn submission_from(msg: &InboundMessage) -> Submission {
         0 => "(pesan kosong)".to_string(),
         _ => "(lampiran dikirim tanpa keterangan)".to_string(),
     });
-    let description: String =
-        description.chars().take(crate::complaint::limits::DESCRIPTION_MAX_CHARS).collect();
+    let description = clip(&description, limits::DESCRIPTION_MAX_CHARS);
     Submission {
         title: None,
         attachments: attachments(msg),
@@ -134,7 +142,11 @@ pub fn submission_from(msg: &InboundMessage) -> Submission {
         category: None,
         location: Location {
             region_code: RegionCode::parse("52").expect("province code"),
-            address: msg.location.as_ref().and_then(|l| l.address.clone().or(l.name.clone())),
+            address: msg
+                .location
+                .as_ref()
+                .and_then(|l| l.address.as_deref().or(l.name.as_deref()))
+                .map(|a| clip(a, limits::ADDRESS_MAX_CHARS)),
             coordinates: msg.location.as_ref().map(|l| l.coordinates),
         },
         privacy: Privacy::Anonymous,
@@ -290,5 +302,32 @@ mod tests {
         assert_eq!(s.reporter.phone.as_ref().map(|p| p.as_str()), Some("+6281200000001"));
         assert_eq!(s.privacy, Privacy::Anonymous);
         assert_eq!(s.location.region_code.as_str(), "52");
+    }
+
+    /// Found by `fuzz/` (twilio_form): Twilio passes `ProfileName` and `Address` on as the
+    /// sender's client wrote them, and a complaint opened from the message took them whole,
+    /// past the limits every web complaint is held to.
+    #[test]
+    fn a_complaint_from_a_message_keeps_name_and_address_within_the_limits() {
+        let name = format!("Bai{}q Nurul", "\0".repeat(180));
+        let body = format!(
+            "MessageSid=SM1&From=%2B6281234567890&Body=Jalan+rusak&Latitude=-8.7362&Longitude=116.2771\
+             &Address={}&ProfileName={}",
+            "Jl.+Gajah+Mada+".repeat(40),
+            name.replace('\0', "%00").replace(' ', "+"),
+        );
+        let params = crate::channels::twilio::parse_form(body.as_bytes()).unwrap();
+        let msg = crate::channels::twilio::to_message(&params).unwrap();
+        assert!(msg.sender_name.as_ref().unwrap().chars().count() > limits::NAME_MAX_CHARS);
+        let s = submission_from(&msg);
+        let name = s.reporter.name.unwrap();
+        assert_eq!(name.chars().count(), limits::NAME_MAX_CHARS);
+        assert!(name.starts_with("Bai"));
+        let address = s.location.address.unwrap();
+        assert_eq!(address.chars().count(), limits::ADDRESS_MAX_CHARS);
+        assert!(address.starts_with("Jl. Gajah Mada Jl. Gajah Mada"));
+        // Short values pass unchanged.
+        let short = submission_from(&message("wamid.2", "6281200000001", "Lampu mati"));
+        assert_eq!(short.reporter.name.as_deref(), Some("Baiq"));
     }
 }
