@@ -79,6 +79,17 @@ fn wd(mwd: i64) -> String {
     format!("{}.{:03}", mwd / 1000, mwd % 1000)
 }
 
+/// Text a citizen wrote, made safe to open in a spreadsheet: a cell starting with `=`, `+`,
+/// `-`, `@`, tab or CR is a formula to Excel and LibreOffice (`=HYPERLINK(...)` sends
+/// whoever clicks it to the writer's site), so it gets a leading `'`, which shows it as text.
+pub fn not_a_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// One complaint's row: no reporter identity, no description, and for a confidential
 /// complaint no title.
 pub fn complaint_row(c: &Complaint, dir: &Directory, ctx: &Context) -> Vec<String> {
@@ -101,7 +112,11 @@ pub fn complaint_row(c: &Complaint, dir: &Directory, ctx: &Context) -> Vec<Strin
         c.unit.as_ref().and_then(|u| dir.unit(u)).map(|u| u.name.clone()).unwrap_or_default(),
         c.status.code().to_string(),
         c.privacy.code().to_string(),
-        if c.privacy == Privacy::Confidential { String::new() } else { c.title.clone().unwrap_or_default() },
+        if c.privacy == Privacy::Confidential {
+            String::new()
+        } else {
+            not_a_formula(c.title.as_deref().unwrap_or_default())
+        },
         at(v),
         at(a),
         at(cl),

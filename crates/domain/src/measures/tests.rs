@@ -285,6 +285,15 @@ fn csv_quotes_and_round_trips_indonesian_text() {
 }
 
 #[test]
+fn text_that_a_spreadsheet_would_run_as_a_formula_is_kept_as_text() {
+    use super::csv::not_a_formula;
+    for f in ["=HYPERLINK(\"http://contoh.invalid\",\"klik\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1"] {
+        assert_eq!(not_a_formula(f), format!("'{f}"));
+    }
+    assert_eq!(not_a_formula("Jalan rusak = bahaya"), "Jalan rusak = bahaya");
+}
+
+#[test]
 fn open_data_suppresses_small_counts() {
     let mut t = vec![0; super::metric::METRICS];
     t[super::metric::RECEIVED] = 3;
