@@ -68,6 +68,19 @@ pub struct Runtime {
 /// Epoch ticks drive the per-request CPU deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// A request that got no response within the request timeout: the server tells a client
+/// that was still sending its body (408) from a component that was slow (500).
+#[derive(Debug)]
+pub struct TimedOut(pub Duration);
+
+impl std::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no response within {:?}", self.0)
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
 impl Runtime {
     pub fn build(
         app: &App,
@@ -292,7 +305,8 @@ impl Runtime {
                 Ok(r) => r,
                 Err(_) => {
                     task.abort();
-                    bail!("component {component_id:?} gave no response within {t:?}");
+                    return Err(anyhow!(TimedOut(t))
+                        .context(format!("component {component_id:?} gave no response within {t:?}")));
                 }
             },
             None => rx.await,

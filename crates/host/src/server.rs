@@ -5,21 +5,24 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::WasiBody;
 
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, TimedOut};
 
 const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
 
@@ -181,19 +184,78 @@ async fn handle(
         return empty(StatusCode::PAYLOAD_TOO_LARGE);
     }
     // Bodies without a declared length are cut off at the limit: the guest sees a stream error.
+    let body = Arc::new(BodyState::default());
+    body.ended.store(req.body().is_end_stream(), Ordering::Relaxed);
+    let seen = body.clone();
     let req = req.map(|b| {
-        Limited::new(b, limit as usize)
-            .map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
+        let over = seen.clone();
+        Limited::new(Watched { inner: b, state: seen }, limit as usize)
+            .map_err(move |e| {
+                if e.is::<LengthLimitError>() {
+                    over.over_limit.store(true, Ordering::Relaxed);
+                }
+                wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))
+            })
             .boxed_unsync()
     });
 
     let response = match runtime.invoke(&route.component_id, &route, req, client_addr).await {
+        // The host's limits are the host's answers, whatever the guest made of the cut-off
+        // stream: 413 past the body limit, 408 for a client still sending at the timeout.
+        Ok(r) if r.status().is_server_error() && body.over_limit.load(Ordering::Relaxed) => {
+            empty(StatusCode::PAYLOAD_TOO_LARGE)
+        }
         Ok(r) => r,
         Err(e) => {
             eprintln!("[{}] Error processing request: {e:#}", route.component_id);
-            empty(StatusCode::INTERNAL_SERVER_ERROR)
+            if body.over_limit.load(Ordering::Relaxed) {
+                empty(StatusCode::PAYLOAD_TOO_LARGE)
+            } else if e.is::<TimedOut>() && !body.ended.load(Ordering::Relaxed) {
+                empty(StatusCode::REQUEST_TIMEOUT)
+            } else {
+                empty(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     };
     log_request(&route.component_id, &method, &shown, &route.raw_route, response.status(), started);
     response
+}
+
+/// What became of a request body while the guest read it.
+#[derive(Default)]
+struct BodyState {
+    /// The client sent all of it (or there was none).
+    ended: AtomicBool,
+    /// It ran past `--max-request-body`.
+    over_limit: AtomicBool,
+}
+
+/// A request body that records in [`BodyState`] when it ends.
+struct Watched {
+    inner: Incoming,
+    state: Arc<BodyState>,
+}
+
+impl Body for Watched {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.state.ended.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
