@@ -29,7 +29,7 @@ const BUDGET: usize = 100 * 1024;
 
 /// One HTTP answer, with every `Set-Cookie`.
 #[derive(Debug)]
-struct Page {
+pub(crate) struct Page {
     status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
@@ -60,14 +60,14 @@ fn attribute_after(body: &str, marker: &str) -> Option<String> {
 }
 
 /// A browser without JavaScript: a cookie jar, forms posted as browsers post them.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     app: &'a TestApp,
     agent: ureq::Agent,
     jar: RefCell<BTreeMap<String, String>>,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build();
         Visitor { app, agent, jar: RefCell::new(BTreeMap::new()) }
     }
@@ -204,7 +204,11 @@ fn desk() -> TestApp {
 }
 
 /// File a complaint through /lapor; the receipt page's ticket and tracking code.
-fn file(citizen: &Visitor, fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, String, Page) {
+pub(crate) fn file(
+    citizen: &Visitor,
+    fields: &[(&str, &str)],
+    photo: Option<&[u8]>,
+) -> (String, String, Page) {
     let form = citizen.get("/lapor");
     assert_eq!(form.status, 200);
     let id = attribute_after(&form.body, "name=\"kirim_id\" value=\"").unwrap();
@@ -223,7 +227,7 @@ fn file(citizen: &Visitor, fields: &[(&str, &str)], photo: Option<&[u8]>) -> (St
     (receipt.text_of("tiket"), receipt.text_of("kode"), receipt)
 }
 
-fn road() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn road() -> Vec<(&'static str, &'static str)> {
     vec![
         ("description", "Jalan berlubang di depan SDN 3 Mataram, sudah sebulan."),
         ("category", "infrastruktur"),

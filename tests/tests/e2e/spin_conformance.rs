@@ -537,14 +537,14 @@ fn trigger_types_without_a_plugin_refuse_the_app_as_spin_does() -> Result<()> {
 /// A throwaway `redis-server` on a free loopback port (`appendonly yes`, `appendfsync
 /// everysec`, a temp dir), stopped on drop. `None` (with a loud message) only when
 /// redis-server is not installed and `CI` is unset; under CI a missing server fails the test.
-struct Redis {
+pub(crate) struct Redis {
     child: std::process::Child,
     port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Redis {
-    fn start() -> Result<Option<Redis>> {
+    pub(crate) fn start() -> Result<Option<Redis>> {
         let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -581,7 +581,7 @@ impl Redis {
         c.write_all(b"PING\r\n").is_ok() && c.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
-    fn url(&self, db: u32) -> String {
+    pub(crate) fn url(&self, db: u32) -> String {
         format!("redis://127.0.0.1:{}/{db}", self.port)
     }
 
