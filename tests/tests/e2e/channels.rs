@@ -24,7 +24,7 @@ fn app() -> TestApp {
     .unwrap()
 }
 
-fn fixture(path: &str) -> Vec<u8> {
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(repo_root().join("tests/fixtures/channels").join(path)).unwrap()
 }
 
@@ -39,7 +39,7 @@ fn hmac_sha256(key: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// POST a Meta webhook signed as Meta signs it: HMAC-SHA256 of the raw body.
-fn post_meta(app: &TestApp, body: &[u8]) -> Reply {
+pub(crate) fn post_meta(app: &TestApp, body: &[u8]) -> Reply {
     let sig = format!("sha256={}", hex(&hmac_sha256(META_SECRET, body)));
     app.post_raw("/webhooks/meta", "application/json", body, &[("x-hub-signature-256", &sig)]).unwrap()
 }
@@ -166,7 +166,7 @@ fn delivery_receipts_are_accepted_without_opening_complaints() {
     assert_eq!(total(&app), 0);
 }
 
-fn twilio_signature(url: &str, form: &[u8]) -> String {
+pub(crate) fn twilio_signature(url: &str, form: &[u8]) -> String {
     let mut params: Vec<(String, String)> = form::parse(form);
     params.sort();
     let mut data = url.to_string();
@@ -232,7 +232,7 @@ fn a_twilio_sms_is_verified_against_the_public_url_and_answered_with_twiml() {
     assert_eq!(r.status, 401);
 }
 
-fn post_gateway(app: &TestApp, body: &[u8], at: i64) -> Reply {
+pub(crate) fn post_gateway(app: &TestApp, body: &[u8], at: i64) -> Reply {
     let ts = at.to_string();
     let mut signed = format!("{ts}.").into_bytes();
     signed.extend_from_slice(body);
@@ -246,7 +246,7 @@ fn post_gateway(app: &TestApp, body: &[u8], at: i64) -> Reply {
     .unwrap()
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 

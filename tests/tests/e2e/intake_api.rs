@@ -169,10 +169,10 @@ fn a_retried_web_submission_with_the_same_idempotency_key_makes_one_complaint() 
 }
 
 /// A tiny but real JPEG header; intake judges files by their first bytes.
-const JPEG: &[u8] =
+pub(crate) const JPEG: &[u8] =
     &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xFF, 0xD9];
 
-fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----ntbcare-uji-7MA4YWxk";
     let mut body = Vec::new();
     for (name, filename, content_type, data) in parts {

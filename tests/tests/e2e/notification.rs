@@ -20,15 +20,15 @@ const GATEWAY_SECRET: &str = "gateway-secret-uji";
 const PUBLIC_URL: &str = "https://care.ntbprov.go.id";
 const INTERNAL: (&str, &str) = ("x-ntbcare-internal-token", "test-internal-token");
 
-struct Providers {
-    whatsapp: FakeProvider,
-    twilio: FakeProvider,
-    gateway: FakeProvider,
-    sendgrid: FakeProvider,
+pub(crate) struct Providers {
+    pub(crate) whatsapp: FakeProvider,
+    pub(crate) twilio: FakeProvider,
+    pub(crate) gateway: FakeProvider,
+    pub(crate) sendgrid: FakeProvider,
 }
 
 impl Providers {
-    fn start() -> Providers {
+    pub(crate) fn start() -> Providers {
         Providers {
             whatsapp: FakeProvider::start(Kind::Whatsapp),
             twilio: FakeProvider::start(Kind::Twilio),
@@ -38,7 +38,7 @@ impl Providers {
     }
 
     /// The app with every provider pointed at its fake; fast retries for tests.
-    fn config(&self) -> AppConfig {
+    pub(crate) fn config(&self) -> AppConfig {
         AppConfig::ntbcare()
             .env("SPIN_VARIABLE_META_APP_SECRET", META_SECRET)
             .env("SPIN_VARIABLE_PUBLIC_BASE_URL", PUBLIC_URL)

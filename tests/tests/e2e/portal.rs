@@ -30,11 +30,11 @@ const BUDGET: usize = 100 * 1024;
 /// One HTTP answer, with every `Set-Cookie`.
 #[derive(Debug)]
 pub(crate) struct Page {
-    status: u16,
+    pub(crate) status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Page {
@@ -111,11 +111,11 @@ impl<'a> Visitor<'a> {
         }
     }
 
-    fn get(&self, path: &str) -> Page {
+    pub(crate) fn get(&self, path: &str) -> Page {
         self.send(self.agent.get(&self.app.url(path)), None)
     }
 
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
         self.send(
             self.agent.post(&self.app.url(path)),
@@ -156,7 +156,7 @@ impl<'a> Visitor<'a> {
         self.get(page.location.as_deref().unwrap())
     }
 
-    fn sign_in(&self, username: &str) -> Page {
+    pub(crate) fn sign_in(&self, username: &str) -> Page {
         let form = self.get("/petugas/masuk");
         let r = self.post(
             "/petugas/masuk",
