@@ -50,9 +50,16 @@ fn within_limits(store: &SpinStore, req: &Request, submission: &Submission, now:
         ratelimit::Limit { requests: requests.unwrap_or(default.requests), ..default }
     };
     let mut keys = Vec::new();
-    // A call chained from another function of the app (the portal) carries no citizen's
-    // address (Spin reports 0.0.0.0); the portal applies the per-address limit itself.
-    if let Some(ip) = ntbcare_platform::http::client_ip(req).filter(|ip| ip != "0.0.0.0") {
+    // A call from another function of the app (the portal) carries no citizen's address:
+    // chained in one app Spin reports 0.0.0.0; deployed apart the portal presents the internal
+    // token. The portal applies the per-address limit itself.
+    let internal = ntbcare_platform::http::require_secret(
+        req,
+        ntbcare_contract::INTERNAL_TOKEN_HEADER,
+        "internal_token",
+    )
+    .is_ok();
+    if let Some(ip) = ntbcare_platform::http::client_ip(req).filter(|ip| ip != "0.0.0.0" && !internal) {
         keys.push((format!("ip/{ip}"), count("rate_limit_per_address", ratelimit::PER_ADDRESS)));
     }
     let r = &submission.reporter;

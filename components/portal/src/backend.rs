@@ -114,6 +114,14 @@ impl Call {
         for (k, v) in &self.headers {
             builder.header(k.as_str(), v.as_str());
         }
+        // Deployed apart, intake sees the portal's address (or the ingress's) on every
+        // complaint; the internal token tells it the caller is the portal, which has applied the
+        // per-address limit itself (in one app, service chaining's 0.0.0.0 says the same).
+        if let Api::Intake = self.api {
+            if let Some(token) = spin_sdk::variables::get("internal_token").ok().filter(|t| !t.is_empty()) {
+                builder.header(ntbcare_contract::INTERNAL_TOKEN_HEADER, token.as_str());
+            }
+        }
         let request = builder.body(self.body).build();
         let response: Response = spin_sdk::http::send(request)
             .await

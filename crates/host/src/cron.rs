@@ -24,7 +24,13 @@ use crate::runtime::Runtime;
 /// Start one task per `[[trigger.cron]]`; they run until the process exits.
 pub fn start(runtime: &Arc<Runtime>) {
     for trigger in &runtime.cron_triggers {
-        eprintln!("[ntbcare-host] cron: {} on {:?} (UTC)", trigger.component, trigger.cron_expression);
+        crate::log::info(
+            "cron scheduled",
+            &[
+                ("component", (&trigger.component).into()),
+                ("cron_expression", (&trigger.cron_expression).into()),
+            ],
+        );
         let runtime = runtime.clone();
         let trigger = trigger.clone();
         tokio::spawn(async move {
@@ -34,7 +40,13 @@ pub fn start(runtime: &Arc<Runtime>) {
                 let next = match trigger.schedule.find_next_occurrence(&now, false) {
                     Ok(n) => n,
                     Err(e) => {
-                        eprintln!("[ntbcare-host] cron {}: no next run: {e}", trigger.component);
+                        crate::log::error(
+                            "cron has no next run",
+                            &[
+                                ("component", (&trigger.component).into()),
+                                ("error", e.to_string().as_str().into()),
+                            ],
+                        );
                         return;
                     }
                 };
@@ -51,9 +63,19 @@ pub fn start(runtime: &Arc<Runtime>) {
                     let started = Instant::now();
                     let outcome = run_once(&runtime, &id, timestamp).await;
                     let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    let fields = [
+                        ("component", id.as_str().into()),
+                        ("cron_expression", expr.as_str().into()),
+                        ("duration_ms", crate::log::Value::Ms(ms)),
+                    ];
                     match outcome {
-                        Ok(()) => eprintln!("[ntbcare-host] {id} cron {expr:?} ok {ms:.1}ms"),
-                        Err(e) => eprintln!("[ntbcare-host] {id} cron {expr:?} failed {ms:.1}ms: {e:#}"),
+                        Ok(()) => crate::log::info("cron run", &fields),
+                        Err(e) => {
+                            let error = format!("{e:#}");
+                            let mut fields = fields.to_vec();
+                            fields.push(("error", error.as_str().into()));
+                            crate::log::error("cron run failed", &fields)
+                        }
                     }
                 });
             }

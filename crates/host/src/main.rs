@@ -18,6 +18,7 @@ mod bindings;
 mod cron;
 mod instance;
 mod key_value;
+mod log;
 mod manifest;
 mod outbound;
 mod routes;
@@ -152,10 +153,12 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     let started = std::time::Instant::now();
     let runtime = runtime::Runtime::build(&app, stores, resolver, &args.component_id, options)?;
-    eprintln!(
-        "[ntbcare-host] {} component(s) ready in {:.2}s",
-        runtime.components.len(),
-        started.elapsed().as_secs_f64()
+    log::info(
+        "components ready",
+        &[
+            ("count", (runtime.components.len() as i64).into()),
+            ("duration_ms", log::Value::Ms(started.elapsed().as_secs_f64() * 1000.0)),
+        ],
     );
     cron::start(&runtime);
     server::serve(runtime, args.listen).await

@@ -45,9 +45,9 @@ impl WasiHttpHooks for OutboundHooks {
         drop(fut);
         let uri = request.uri().clone();
         if !self.allowed.allows_url(&uri) {
-            eprintln!(
-                "[{}] outbound request to {uri} denied: add it to allowed_outbound_hosts of component {:?} to allow it",
-                self.component_id, self.component_id
+            crate::log::warn(
+                "outbound request denied: not in the component's allowed_outbound_hosts",
+                &[("component", (&*self.component_id).into()), ("url", uri.to_string().as_str().into())],
             );
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }

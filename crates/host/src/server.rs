@@ -1,6 +1,10 @@
 //! The HTTP trigger's server: tokio + hyper (HTTP/1.1 and HTTP/2), routing, Spin's
-//! `/.well-known/spin/{health,info}`, request-body limit, one log line per request, and
-//! graceful stop on SIGINT/SIGTERM.
+//! `/.well-known/spin/{health,info}`, request-body limit, one structured log line per request
+//! ([`crate::log`]), and graceful stop on SIGINT/SIGTERM.
+//!
+//! `/.well-known/spin/health` answers `200 OK` whenever the process serves, as Spin's does
+//! (spinframework/spin `crates/trigger-http/src/server.rs`, `well_known`): it is the liveness
+//! and readiness probe of one function's process and touches neither components nor stores.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -22,6 +26,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::WasiBody;
 
+use crate::log;
 use crate::runtime::{Runtime, TimedOut};
 
 const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
@@ -45,9 +50,19 @@ pub fn log_request(
     started: Instant,
 ) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    eprintln!(
-        "[ntbcare-host] {component} {method} {path} route={route} status={} {ms:.1}ms",
-        status.as_u16()
+    // 5xx are the host's or a component's failures: an operator alerts on them.
+    let level = if status.is_server_error() { log::Level::Error } else { log::Level::Info };
+    log::emit(
+        level,
+        "request",
+        &[
+            ("component", component.into()),
+            ("method", method.as_str().into()),
+            ("path", path.into()),
+            ("route", route.into()),
+            ("status", i64::from(status.as_u16()).into()),
+            ("duration_ms", log::Value::Ms(ms)),
+        ],
     );
 }
 
@@ -63,6 +78,13 @@ pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
     let local = listener.local_addr()?;
     let _ = runtime.local_addr.set(local);
     print_startup(&runtime, local)?;
+    let base = format!("http://{local}");
+    let mut components: Vec<&str> = runtime.components.keys().map(String::as_str).collect();
+    components.sort_unstable();
+    log::info(
+        "serving",
+        &[("listen", base.as_str().into()), ("components", components.join(",").as_str().into())],
+    );
 
     let graceful = GracefulShutdown::new();
     let mut shutdown = Box::pin(shutdown_signal());
@@ -72,7 +94,7 @@ pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
                 let (stream, client_addr) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        eprintln!("accept failed: {e}");
+                        log::warn("accept failed", &[("error", e.to_string().as_str().into())]);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
@@ -91,10 +113,10 @@ pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
                 });
             }
             _ = &mut shutdown => {
-                eprintln!("Shutting down: finishing requests in flight...");
+                log::info("shutting down: finishing requests in flight", &[]);
                 drop(listener);
                 if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
-                    eprintln!("some requests did not finish within 10s");
+                    log::warn("some requests did not finish within 10s", &[]);
                 }
                 return Ok(());
             }
@@ -207,7 +229,13 @@ async fn handle(
         }
         Ok(r) => r,
         Err(e) => {
-            eprintln!("[{}] Error processing request: {e:#}", route.component_id);
+            log::error(
+                "error processing request",
+                &[
+                    ("component", route.component_id.as_str().into()),
+                    ("error", format!("{e:#}").as_str().into()),
+                ],
+            );
             if body.over_limit.load(Ordering::Relaxed) {
                 empty(StatusCode::PAYLOAD_TOO_LARGE)
             } else if e.is::<TimedOut>() && !body.ended.load(Ordering::Relaxed) {

@@ -137,9 +137,25 @@ pub fn language(req: &Request) -> Language {
     Language::from_accept_language(req.header("accept-language").and_then(|v| v.as_str()))
 }
 
-/// The client's IP address as the host reports it (`spin-client-addr`, `ip:port`).
+/// The client's IP address: the host's `spin-client-addr` (`ip:port`, the TCP peer), or,
+/// when the `client_addr_header` variable names a header (`x-real-ip`), that header's value.
+/// Behind an ingress or nginx the peer is the proxy, so every citizen would share one address
+/// and one rate limit; name the header only where every request arrives through a proxy that
+/// overwrites it (a client could otherwise choose its own address).
 pub fn client_ip(req: &Request) -> Option<String> {
-    let addr = req.header("spin-client-addr").and_then(|v| v.as_str())?;
+    let header = spin_sdk::variables::get("client_addr_header").unwrap_or_default();
+    let forwarded = Some(header.trim())
+        .filter(|h| !h.is_empty())
+        .and_then(|h| req.header(h))
+        .and_then(|v| v.as_str())
+        // A list (`X-Forwarded-For`): the last entry is the one the nearest proxy added.
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let addr = match forwarded {
+        Some(a) => a,
+        None => req.header("spin-client-addr").and_then(|v| v.as_str())?,
+    };
     let ip = match addr.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
         _ => addr,

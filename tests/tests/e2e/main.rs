@@ -7,6 +7,7 @@ mod channels;
 mod confidentiality;
 mod deploy_manifests;
 mod durability;
+mod functions_apart;
 mod hostile_input;
 mod intake_api;
 mod lapor;

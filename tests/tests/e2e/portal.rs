@@ -227,7 +227,7 @@ pub(crate) fn file(
     (receipt.text_of("tiket"), receipt.text_of("kode"), receipt)
 }
 
-fn road() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn road() -> Vec<(&'static str, &'static str)> {
     vec![
         ("description", "Jalan berlubang di depan SDN 3 Mataram, sudah sebulan."),
         ("category", "infrastruktur"),

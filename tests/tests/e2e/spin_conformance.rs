@@ -177,6 +177,44 @@ fn well_known_health_answers_ok() -> Result<()> {
     Ok(())
 }
 
+/// The host's own lines in `app.log()` that are JSON objects.
+fn json_lines(app: &TestApp) -> Vec<Value> {
+    app.log().iter().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(Value::is_object).collect()
+}
+
+#[test]
+fn each_request_is_logged_as_one_json_line_with_component_route_status_and_duration() -> Result<()> {
+    let app = app()?;
+    get(&app, "/a/z?q=1")?;
+    let line = eventually(5, "the request line for /a/z", || {
+        Ok(json_lines(&app).into_iter().find(|v| v["msg"] == "request" && v["path"] == "/a/z?q=1"))
+    })?;
+    assert_eq!(line["level"], "info", "{line}");
+    assert_eq!(line["component"], "prefix", "{line}");
+    assert_eq!(line["method"], "GET", "{line}");
+    assert_eq!(line["route"], "/a/...", "{line}");
+    assert_eq!(line["status"], 200, "{line}");
+    assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{line}");
+    let ts = line["ts"].as_str().unwrap_or_default();
+    assert!(chrono_like(ts), "{line}");
+    // Startup is in the same format, naming what the process serves.
+    let serving = json_lines(&app).into_iter().find(|v| v["msg"] == "serving").expect("a serving line");
+    assert_eq!(serving["listen"], app.base_url.as_str(), "{serving}");
+    assert_eq!(serving["level"], "info", "{serving}");
+    Ok(())
+}
+
+/// `2026-11-29T21:00:00.123Z`: RFC 3339, UTC, milliseconds.
+fn chrono_like(ts: &str) -> bool {
+    let b = ts.as_bytes();
+    b.len() == 24
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[23] == b'Z'
+        && ts.chars().filter(char::is_ascii_digit).count() == 17
+}
+
 #[test]
 fn component_id_serves_only_the_selected_components() -> Result<()> {
     let mut cfg = config();
@@ -537,14 +575,14 @@ fn trigger_types_without_a_plugin_refuse_the_app_as_spin_does() -> Result<()> {
 /// A throwaway `redis-server` on a free loopback port (`appendonly yes`, `appendfsync
 /// everysec`, a temp dir), stopped on drop. `None` (with a loud message) only when
 /// redis-server is not installed and `CI` is unset; under CI a missing server fails the test.
-struct Redis {
+pub(crate) struct Redis {
     child: std::process::Child,
     port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Redis {
-    fn start() -> Result<Option<Redis>> {
+    pub(crate) fn start() -> Result<Option<Redis>> {
         let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -581,7 +619,7 @@ impl Redis {
         c.write_all(b"PING\r\n").is_ok() && c.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
-    fn url(&self, db: u32) -> String {
+    pub(crate) fn url(&self, db: u32) -> String {
         format!("redis://127.0.0.1:{}/{db}", self.port)
     }
 
