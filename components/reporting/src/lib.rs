@@ -9,17 +9,17 @@
 
 mod pages;
 
-use ntbcare_domain::casework::service::open_cases;
 use ntbcare_domain::clock::{Clock, Timestamp};
-use ntbcare_domain::complaint::{Channel, Complaint};
+use ntbcare_domain::complaint::Channel;
 use ntbcare_domain::directory::Directory;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::measures::access::{self, Scope};
-use ntbcare_domain::measures::csv::{complaint_row, Csv, COMPLAINT_COLUMNS};
-use ntbcare_domain::measures::live::{backlog, Backlog, OverdueCase};
+use ntbcare_domain::measures::csv::{complaint_row, ComplaintPages, Csv, COMPLAINT_COLUMNS};
+use ntbcare_domain::measures::live::{backlog_of, Backlog, OverdueCase};
+use ntbcare_domain::measures::metric;
 use ntbcare_domain::measures::read::{self, compute_from_records, month_rows, read_tallies, total, MonthRow};
-use ntbcare_domain::measures::tally::{for_each_complaint, rebuild, FIRST_YEAR};
+use ntbcare_domain::measures::tally::{rebuild, FIRST_YEAR};
 use ntbcare_domain::measures::{facts, open_data, scorecard, Context, Dim, Filter, Measures, Month};
 use ntbcare_domain::org::Principal;
 use ntbcare_domain::store::KeyValue;
@@ -28,13 +28,37 @@ use ntbcare_platform::http::{self as web, json_response};
 use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
 use serde::Serialize;
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// Every answer is whole but the per-complaint CSV, which is streamed a page at a time.
 #[http_component]
-fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
     let lang = web::language(&req);
-    route(req).unwrap_or_else(|e| e.into_response(lang))
+    let csv = req.method() == &Method::Get
+        && web::path(&req).trim_end_matches('/') == "/api/v1/reports/complaints.csv";
+    let response = if csv {
+        match complaints_csv(&req) {
+            Ok(export) => return export.stream(out).await,
+            Err(e) => e.into_response(lang),
+        }
+    } else {
+        route(req).unwrap_or_else(|e| e.into_response(lang))
+    };
+    send(out, response).await;
+}
+
+/// Send a whole response (what `#[http_component]` does for a handler returning one).
+async fn send(out: ResponseOutparam, mut response: Response) {
+    let body = std::mem::take(response.body_mut());
+    match OutgoingResponse::try_from(response) {
+        Ok(response) => {
+            if let Err(e) = out.set_with_body(response, body).await {
+                eprintln!("could not send the response: {e}");
+            }
+        }
+        Err(e) => eprintln!("could not convert the response: {e}"),
+    }
 }
 
 fn route(req: Request) -> ApiResult {
@@ -45,7 +69,6 @@ fn route(req: Request) -> ApiResult {
         "/api/v1/reports/summary" if get => summary(),
         "/api/v1/reports/measures" if get => measures(&req),
         "/api/v1/reports/measures.csv" if get => measures_csv(&req),
-        "/api/v1/reports/complaints.csv" if get => complaints_csv(&req),
         "/api/v1/reports/scorecard" if get => scorecard_json(&req),
         "/api/v1/reports/overdue" if get => overdue(&req),
         "/api/v1/reports/open-data" if get => open_data_json(&req),
@@ -209,16 +232,12 @@ fn figures(store: &SpinStore, f: &Filter, months: &[Month]) -> ApiResult<Figures
     })
 }
 
-/// Open cases matching the filter.
-fn open_matching(store: &SpinStore, dir: &Directory, f: &Filter) -> ApiResult<Vec<Complaint>> {
-    let cases = open_cases(store, dir, now())?;
-    let ctx = Context::seed();
-    Ok(cases.into_iter().filter(|c| f.matches(&facts(c, ctx))).collect())
-}
-
+/// The backlog and the overdue cases matching the filter, from the open-case index.
 fn live(store: &SpinStore, dir: &Directory, f: &Filter) -> ApiResult<(Backlog, Vec<OverdueCase>)> {
-    let cases = open_matching(store, dir, f)?;
-    Ok(backlog(&cases, dir, Context::seed(), now()))
+    let now = now();
+    let mut cases = ntbcare_domain::open_index::open_cases(store, dir, now)?;
+    cases.retain(|c| c.matches(f));
+    Ok(backlog_of(&cases, dir, Context::seed(), now))
 }
 
 #[derive(Serialize)]
@@ -292,34 +311,86 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
         .build()
 }
 
-/// One row per complaint received in the period (no reporter identity, no description).
-fn complaints_csv(req: &Request) -> ApiResult {
+/// The per-complaint export, checked and ready to stream.
+struct ComplaintsExport {
+    store: SpinStore,
+    dir: Directory,
+    filter: Filter,
+    first: Month,
+    last: Month,
+    pages: ComplaintPages,
+}
+
+/// One row per complaint received in the period (no reporter identity, no description):
+/// everything that can refuse the request is checked here, before the status is sent.
+fn complaints_csv(req: &Request) -> ApiResult<ComplaintsExport> {
     let scope = officer_scope(req)?;
     let store = SpinStore::open_default()?;
     let dir = directory(&store)?;
     let months = period(req)?;
-    let f = filter(req, &dir, &scope)?;
-    let ctx = Context::seed();
-    let (first, last) = (months[0], months[months.len() - 1]);
-    let mut csv = Csv::new(&COMPLAINT_COLUMNS);
-    let any_filter = !f.pairs().is_empty();
-    for_each_complaint(&store, years(&months), |c| {
-        let m = Month::of(c.received_at);
-        if m < first || m > last || (any_filter && !f.matches(&facts(&c, ctx))) {
-            return;
+    let filter = filter(req, &dir, &scope)?;
+    let pages = ComplaintPages::new(&store, years(&months))?;
+    Ok(ComplaintsExport { store, dir, filter, first: months[0], last: months[months.len() - 1], pages })
+}
+
+impl ComplaintsExport {
+    /// The rows of the next page of records (`None` after the last), as CSV bytes.
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ntbcare_domain::store::StoreError> {
+        let Some(page) = self.pages.next_page(&self.store)? else { return Ok(None) };
+        let ctx = Context::seed();
+        let any_filter = !self.filter.pairs().is_empty();
+        let mut csv = Csv { bytes: Vec::with_capacity(page.len() * 320) };
+        for c in &page {
+            let m = Month::of(c.received_at);
+            if m < self.first || m > self.last || (any_filter && !self.filter.matches(&facts(c, ctx))) {
+                continue;
+            }
+            let row = complaint_row(c, &self.dir, ctx);
+            csv.row(row.iter().map(String::as_str));
         }
-        let row = complaint_row(&c, &dir, ctx);
-        csv.row(row.iter().map(String::as_str));
-    })?;
-    Ok(csv_response(&format!("pengaduan-{first}-{last}.csv"), csv.bytes))
+        Ok(Some(csv.bytes))
+    }
+
+    /// Send the headers, then the byte-order mark and header row, then one chunk per page of
+    /// records (500): memory stays flat however many rows, and the first bytes leave at once.
+    async fn stream(mut self, out: ResponseOutparam) {
+        use futures::SinkExt;
+        let name = format!("pengaduan-{}-{}.csv", self.first, self.last);
+        let response = match OutgoingResponse::try_from(csv_response(&name, vec![])) {
+            Ok(r) => r,
+            Err(e) => return eprintln!("could not convert the response: {e}"),
+        };
+        let mut body = response.take_body();
+        out.set(response);
+        let mut chunk = Some(Csv::new(&COMPLAINT_COLUMNS).bytes);
+        while let Some(bytes) = chunk {
+            if !bytes.is_empty() {
+                if let Err(e) = body.send(bytes).await {
+                    // The client went away: nobody to write to.
+                    return eprintln!("complaints.csv: client stopped reading: {e}");
+                }
+            }
+            chunk = match self.next_chunk() {
+                Ok(c) => c,
+                // The status is sent: end the body abnormally (the instance traps) so the
+                // client sees a broken transfer, never a short file that looks whole.
+                Err(e) => panic!("complaints.csv: store failed mid-export: {e}"),
+            };
+        }
+        if let Err(e) = body.close().await {
+            eprintln!("complaints.csv: could not finish the body: {e}");
+        }
+    }
 }
 
 /// The rows of a breakdown: (key, name, totals) for each value of `dim` (months for `None`).
+/// Each row holds `metrics` (all of [`read::table_metrics`] when empty); months hold all.
 fn breakdown(
     store: &SpinStore,
     dir: &Directory,
     dim: Option<Dim>,
     months: &[Month],
+    metrics: &[usize],
 ) -> ApiResult<Vec<(String, String, Vec<i64>)>> {
     let values: Vec<(String, String)> = match dim {
         None | Some(Dim::All) => {
@@ -348,7 +419,9 @@ fn breakdown(
             .collect(),
     };
     let keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
-    let tables = read::read_table(store, dim.unwrap_or(Dim::All), &keys, months)?;
+    let all = read::table_metrics();
+    let metrics = if metrics.is_empty() { &all[..] } else { metrics };
+    let tables = read::read_table_of(store, dim.unwrap_or(Dim::All), &keys, months, metrics)?;
     Ok(values.into_iter().zip(tables).map(|((k, n), t)| (k, n, t)).collect())
 }
 
@@ -372,7 +445,7 @@ fn measures_csv(req: &Request) -> ApiResult {
     let dir = directory(&store)?;
     let months = period(req)?;
     let by = by_param(req)?;
-    let mut rows = breakdown(&store, &dir, by, &months)?;
+    let mut rows = breakdown(&store, &dir, by, &months, &[])?;
     if let Scope::Unit(own) = &scope {
         if by != Some(Dim::Unit) {
             return Err(forbidden("a unit exports its own figures only: by=unit"));
@@ -443,7 +516,7 @@ fn scorecard_rows(
     months: &[Month],
     min: i64,
 ) -> ApiResult<Vec<scorecard::ScoreRow>> {
-    let rows = breakdown(store, dir, Some(Dim::Unit), months)?;
+    let rows = breakdown(store, dir, Some(Dim::Unit), months, &[])?;
     Ok(scorecard::rank(rows.iter().map(|(k, n, t)| scorecard::row(k, n, t)).collect(), min))
 }
 
@@ -475,7 +548,7 @@ pub(crate) struct OpenData {
 
 fn open_data_of(store: &SpinStore, dir: &Directory, months: &[Month]) -> ApiResult<OpenData> {
     let table = |dim: Option<Dim>| -> ApiResult<Vec<open_data::OpenRow>> {
-        let rows = breakdown(store, dir, dim, months)?;
+        let rows = breakdown(store, dir, dim, months, &[])?;
         let received: Vec<i64> = rows.iter().map(|(_, _, t)| t[0]).collect();
         let mut out: Vec<open_data::OpenRow> =
             rows.iter().map(|(k, n, t)| open_data::open_row(k, n, t)).collect();
@@ -527,7 +600,10 @@ fn rebuild_tallies(req: &Request) -> ApiResult {
     let store = SpinStore::open_default()?;
     let year = now().wita().year;
     let report = rebuild(&store, FIRST_YEAR..=year, Context::seed(), dry_run)?;
-    Ok(json_response(200, &report))
+    let index = ntbcare_domain::open_index::rebuild(&store, &directory(&store)?, dry_run)?;
+    let mut answer = serde_json::to_value(&report).map_err(|e| ApiError::internal(e.to_string()))?;
+    answer["open_index"] = serde_json::to_value(&index).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(json_response(200, &answer))
 }
 
 fn page_lang(req: &Request) -> Language {
@@ -560,10 +636,12 @@ fn dashboard(req: &Request) -> ApiResult {
             let f = narrow(Filter::default(), &scope)?;
             let fig = figures(&store, &f, &months)?;
             let (backlog, overdue) = live(&store, &dir, &f)?;
+            // The charts show follow-up rates: two metrics a unit or region, not thirteen.
+            let rates = [metric::VERIFIED, metric::FOLLOWED_UP];
             let (units, regions) = if matches!(scope, Scope::Everything) {
                 (
-                    breakdown(&store, &dir, Some(Dim::Unit), &months)?,
-                    breakdown(&store, &dir, Some(Dim::Region), &months)?,
+                    breakdown(&store, &dir, Some(Dim::Unit), &months, &rates)?,
+                    breakdown(&store, &dir, Some(Dim::Region), &months, &rates)?,
                 )
             } else {
                 (vec![], vec![])
@@ -616,9 +694,9 @@ fn semester(req: &Request) -> ApiResult {
         trend: month_rows(&months, &series),
         scorecard: scorecard_rows(&store, &dir, &months, min)?,
         min_complaints: min,
-        regions: breakdown(&store, &dir, Some(Dim::Region), &months)?,
-        categories: breakdown(&store, &dir, Some(Dim::Category), &months)?,
-        channels: breakdown(&store, &dir, Some(Dim::Channel), &months)?,
+        regions: breakdown(&store, &dir, Some(Dim::Region), &months, &[])?,
+        categories: breakdown(&store, &dir, Some(Dim::Category), &months, &[])?,
+        channels: breakdown(&store, &dir, Some(Dim::Channel), &months, &[])?,
         generated_at: now().to_rfc3339_wita(),
     });
     Ok(html_response(page))

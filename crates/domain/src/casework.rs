@@ -663,6 +663,7 @@ pub mod service {
             store.increment(&keys::tally_status(applied.to), 1)?;
         }
         crate::measures::tally::apply(store, &crate::measures::tally_deltas(before, case))?;
+        crate::open_index::record(store, before_queue.clone(), case)?;
         move_case(store, before_queue, queue_of(case), &case.ticket)
     }
 

@@ -185,6 +185,10 @@ pub fn add_follow_up(
         c.updated_at = now;
         Ok::<(), ()>(())
     })?;
+    // A pause that ended moves the deadlines the open-case index keeps.
+    if let Some(Ok(c)) = &updated {
+        crate::open_index::record(store, crate::queues::queue_of(c), c)?;
+    }
     Ok(updated.is_some())
 }
 

@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod measures;
 pub mod notices;
 pub mod open311;
+pub mod open_index;
 pub mod org;
 pub mod queues;
 pub mod ratelimit;

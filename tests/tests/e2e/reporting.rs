@@ -230,6 +230,9 @@ fn every_measure_matches_the_hand_computed_scenario_and_the_rebuild() {
         (Some(6), Some(0)),
         "{audit}"
     );
+    // And the open-case index, kept as each change was recorded, equals its rebuild.
+    assert_eq!(audit["open_index"]["queues_wrong"].as_i64(), Some(0), "{audit}");
+    assert!(audit["open_index"]["cases"].as_i64().unwrap() >= 1, "{audit}");
     // The summary still answers as before.
     let summary = desk.app.get("/api/v1/reports/summary").unwrap().json().unwrap();
     assert_eq!(summary["total"], 6);

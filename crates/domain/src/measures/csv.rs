@@ -3,6 +3,9 @@
 
 use crate::complaint::{Complaint, Privacy};
 use crate::directory::Directory;
+use crate::keys;
+use crate::store::{decode_counter, KeyValue, StoreError};
+use crate::ticket::Ticket;
 
 use super::facts::{
     answered_in_time, closed_at, first_answer_at, followed_up, verified_at, working_mwd, Context, Month,
@@ -43,6 +46,57 @@ impl Csv {
             }
         }
         self.bytes.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Complaint records a page at a time, read by the ticket numbering of each year, oldest
+/// first (the order of `tally::for_each_complaint`), for exports that send each page before
+/// reading the next.
+pub struct ComplaintPages {
+    /// (year, next sequence number, last sequence number) still to read.
+    years: std::collections::VecDeque<(i32, u64, u64)>,
+}
+
+impl ComplaintPages {
+    /// Records per page.
+    pub const PAGE: u64 = 500;
+
+    /// The pages of `years`, as far as each year's ticket counter reads now.
+    pub fn new(store: &impl KeyValue, years: std::ops::RangeInclusive<i32>) -> Result<Self, StoreError> {
+        let years: Vec<i32> = years.collect();
+        let counter_keys: Vec<String> = years.iter().map(|y| keys::ticket_sequence(*y)).collect();
+        let counters = store.get_many(&counter_keys)?;
+        let mut out = std::collections::VecDeque::new();
+        for ((year, key), value) in years.iter().zip(&counter_keys).zip(counters) {
+            let counter = decode_counter(key, value.as_deref())?.max(0) as u64;
+            if counter > 0 {
+                out.push_back((*year, 1, counter));
+            }
+        }
+        Ok(ComplaintPages { years: out })
+    }
+
+    /// The next page of records (numbers without a record are skipped; a page may be empty),
+    /// or `None` when every year is read.
+    pub fn next_page(&mut self, store: &impl KeyValue) -> Result<Option<Vec<Complaint>>, StoreError> {
+        let Some((year, seq, counter)) = self.years.front_mut() else { return Ok(None) };
+        let (year, first) = (*year, *seq);
+        let last = (first + Self::PAGE - 1).min(*counter);
+        *seq = last + 1;
+        if *seq > *counter {
+            self.years.pop_front();
+        }
+        let tickets: Vec<Ticket> = (first..=last).filter_map(|s| Ticket::number(year, s).ok()).collect();
+        let keys: Vec<String> = tickets.iter().map(keys::complaint).collect();
+        let mut page = Vec::with_capacity(keys.len());
+        for (k, value) in keys.iter().zip(store.get_many(&keys)?) {
+            let Some(value) = value else { continue };
+            page.push(
+                serde_json::from_slice(&value)
+                    .map_err(|e| StoreError::Corrupt { key: k.clone(), reason: e.to_string() })?,
+            );
+        }
+        Ok(Some(page))
     }
 }
 

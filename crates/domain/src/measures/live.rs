@@ -2,16 +2,77 @@
 //! list. They are computed from the open cases (the work queues and triage, never a scan
 //! of every record), so their cost grows with the backlog, not with history.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::casework::clocks;
 use crate::clock::Timestamp;
-use crate::complaint::Complaint;
-use crate::directory::Directory;
+use crate::complaint::{Channel, Complaint};
+use crate::directory::{Directory, UnitId};
 use crate::keys::TRIAGE;
-use crate::sla::Escalation;
+use crate::lifecycle::CaseStatus;
+use crate::region::RegionCode;
+use crate::sla::{Deadlines, Escalation, Step};
 
-use super::facts::Context;
+use super::facts::{Context, Dim, NO_CATEGORY, PROVINCE};
+use super::read::Filter;
+
+/// What the live measures read of an open case: its coordinates, status, receipt and the
+/// open step's deadlines. Short field names: the open-case index (`crate::open_index`) keeps
+/// one per queued case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCase {
+    /// Filled from the index's map key, so not stored twice.
+    #[serde(skip)]
+    pub ticket: String,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitId>,
+    /// The regency.
+    #[serde(rename = "g")]
+    pub region: RegionCode,
+    #[serde(rename = "c")]
+    pub channel: Channel,
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(rename = "s")]
+    pub status: CaseStatus,
+    #[serde(rename = "r")]
+    pub received_at: Timestamp,
+    /// The open step and its warning, deadline and late points.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<(Step, Timestamp, Timestamp, Timestamp)>,
+}
+
+impl OpenCase {
+    /// The view of a full record at `now` (`clocks::deadlines`: an open pause runs to `now`).
+    pub fn of(c: &Complaint, ctx: &Context, now: Timestamp) -> OpenCase {
+        OpenCase {
+            ticket: c.ticket.to_string(),
+            unit: c.unit.clone(),
+            region: c.location.region_code.regency(),
+            channel: c.channel,
+            category: c.category.clone(),
+            status: c.status,
+            received_at: c.received_at,
+            deadlines: clocks::deadlines(c, &ctx.rules, &ctx.calendar, now)
+                .map(|(step, d)| (step, d.warn_at, d.due, d.late_at)),
+        }
+    }
+
+    /// Its value of a dimension, as `facts` gives it.
+    pub fn coord(&self, dim: Dim) -> &str {
+        match dim {
+            Dim::All => PROVINCE,
+            Dim::Unit => self.unit.as_ref().map(|u| u.as_str()).unwrap_or(TRIAGE),
+            Dim::Region => self.region.as_str(),
+            Dim::Channel => self.channel.code(),
+            Dim::Category => self.category.as_deref().unwrap_or(NO_CATEGORY),
+        }
+    }
+
+    pub fn matches(&self, f: &Filter) -> bool {
+        f.pairs().iter().all(|(d, v)| self.coord(*d) == *v)
+    }
+}
 
 /// Age bands of the backlog, in working days since receipt: `[from, to)`.
 pub const AGE_BANDS: [(u32, Option<u32>); 5] =
@@ -57,6 +118,17 @@ pub fn backlog(
     ctx: &Context,
     now: Timestamp,
 ) -> (Backlog, Vec<OverdueCase>) {
+    let cases: Vec<OpenCase> = cases.iter().map(|c| OpenCase::of(c, ctx, now)).collect();
+    backlog_of(&cases, directory, ctx, now)
+}
+
+/// The same over the open-case view.
+pub fn backlog_of(
+    cases: &[OpenCase],
+    directory: &Directory,
+    ctx: &Context,
+    now: Timestamp,
+) -> (Backlog, Vec<OverdueCase>) {
     let mut by_age: Vec<AgeBand> = AGE_BANDS
         .iter()
         .map(|(from, to)| AgeBand {
@@ -73,16 +145,17 @@ pub fn backlog(
     let mut open = 0;
     for c in cases.iter().filter(|c| c.status.is_open()) {
         open += 1;
-        let region = c.location.region_code.regency();
-        let age = ctx.calendar.working_days_between(c.received_at, now, Some(&region));
+        let region = &c.region;
+        let age = ctx.calendar.working_days_between(c.received_at, now, Some(region));
         if let Some(band) = by_age.iter_mut().rev().find(|b| age >= f64::from(b.from_working_days)) {
             band.count += 1;
         }
-        let Some((step, deadlines)) = clocks::deadlines(c, &ctx.rules, &ctx.calendar, now) else { continue };
-        if now <= deadlines.due || step == crate::sla::Step::AutoClose {
+        let Some((step, warn_at, due, late_at)) = c.deadlines else { continue };
+        let deadlines = Deadlines { warn_at, due, late_at };
+        if now <= deadlines.due || step == Step::AutoClose {
             continue;
         }
-        let late = ctx.calendar.working_days_between(deadlines.due, now, Some(&region));
+        let late = ctx.calendar.working_days_between(deadlines.due, now, Some(region));
         let unit = c.unit.as_ref().map(|u| u.as_str()).unwrap_or(TRIAGE).to_string();
         overdue.push(OverdueCase {
             unit_name: c

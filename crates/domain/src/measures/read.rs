@@ -326,7 +326,17 @@ pub fn read_table(
     values: &[String],
     months: &[Month],
 ) -> Result<Vec<Vec<i64>>, StoreError> {
-    let metrics = table_metrics();
+    read_table_of(store, dim, values, months, &table_metrics())
+}
+
+/// The same for only `metrics` (the others stay zero), in one read.
+pub fn read_table_of(
+    store: &impl KeyValue,
+    dim: Dim,
+    values: &[String],
+    months: &[Month],
+    metrics: &[usize],
+) -> Result<Vec<Vec<i64>>, StoreError> {
     let mut keys = Vec::with_capacity(values.len() * months.len() * metrics.len());
     for v in values {
         for m in months {
