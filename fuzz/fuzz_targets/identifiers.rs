@@ -8,6 +8,8 @@ use libfuzzer_sys::fuzz_target;
 use ntbcare_domain::calendar::Date;
 use ntbcare_domain::channels::ticket_reference;
 use ntbcare_domain::directory::UnitId;
+use ntbcare_domain::duplicates::similarity;
+use ntbcare_domain::language::Language;
 use ntbcare_domain::measures::facts::{Dim, Month};
 use ntbcare_domain::region::RegionCode;
 use ntbcare_domain::ticket::Ticket;
@@ -38,6 +40,15 @@ fuzz_target!(|data: &[u8]| {
         assert!(from <= m && m <= to);
     }
     let _ = Dim::parse(s);
+    let _ = Language::from_accept_language(Some(s));
+    // Duplicate detection compares two citizens' texts: the two halves of the input.
+    let mut mid = s.len() / 2;
+    while !s.is_char_boundary(mid) {
+        mid -= 1;
+    }
+    let (a, b) = s.split_at(mid);
+    let sim = similarity(a, b);
+    assert!((0.0..=1.0).contains(&sim), "{sim}");
     if let Ok(d) = Date::parse(s) {
         assert_eq!(Date::parse(&d.to_string()), Ok(d));
         assert_eq!(Date::from_days(d.days()), d);

@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
                         assert!((-90.0..=90.0).contains(&c.lat) && (-180.0..=180.0).contains(&c.lon));
                     }
                     let _ = (m.text_or_caption(), m.phone());
+                    ntbcare_fuzz::check_chat_submission(&m);
                 }
                 MetaEvent::Malformed(err) => {
                     let _ = (err.code(), err.message());

@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(sms) = sms_gateway::parse(body) {
         assert!(!sms.message.external_id.is_empty() && !sms.message.sender.is_empty());
+        ntbcare_fuzz::check_chat_submission(&sms.message);
         if let Some(stored) = sms.stored_part(now) {
             assert!(stored.index >= 1 && stored.index <= stored.count, "{stored:?}");
             let others = [stored.clone()];

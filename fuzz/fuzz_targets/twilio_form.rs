@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(m) = twilio::to_message(&params) {
         assert!(!m.external_id.is_empty() && !m.sender.is_empty());
         assert!(m.media.len() <= MAX_MEDIA);
+        ntbcare_fuzz::check_chat_submission(&m);
         if let Some(l) = &m.location {
             let c = &l.coordinates;
             assert!((-90.0..=90.0).contains(&c.lat) && (-180.0..=180.0).contains(&c.lon));

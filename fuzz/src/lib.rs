@@ -66,3 +66,30 @@ pub fn check_submission(s: &Submission) {
         assert_eq!(again.as_ref(), Some(e), "an e-mail address is not canonical");
     }
 }
+
+/// Assert what a complaint opened from a chat message (WhatsApp, Messenger, Instagram, SMS)
+/// must hold: `conversation::submission_from` places it in the province and keeps what the
+/// citizen sent within the same limits as a web complaint's.
+pub fn check_chat_submission(msg: &ntbcare_domain::channels::InboundMessage) {
+    let s = ntbcare_domain::conversation::submission_from(msg);
+    let chars = s.description.chars().count();
+    assert!((1..=limits::DESCRIPTION_MAX_CHARS).contains(&chars), "description of {chars} chars");
+    assert!(directory().region(&s.location.region_code).is_some());
+    if let Some(a) = &s.location.address {
+        let n = a.chars().count();
+        assert!(
+            n <= limits::ADDRESS_MAX_CHARS,
+            "an address of {n} chars (limit {})",
+            limits::ADDRESS_MAX_CHARS
+        );
+    }
+    if let Some(name) = &s.reporter.name {
+        let n = name.chars().count();
+        assert!(
+            n <= limits::NAME_MAX_CHARS,
+            "a reporter name of {n} chars (limit {})",
+            limits::NAME_MAX_CHARS
+        );
+    }
+    assert_eq!(s.attachments.len(), msg.media.len());
+}

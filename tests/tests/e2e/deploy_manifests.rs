@@ -249,6 +249,14 @@ impl Spin {
         self.variable(name).get("default").and_then(|d| d.as_str()).map(str::to_string)
     }
 
+    fn allowed_outbound_hosts(&self, component: &str) -> Vec<String> {
+        self.0["component"][component]
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array())
+            .map(|h| h.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+
     fn stores_of(&self, component: &str) -> Vec<String> {
         self.0["component"][component]["key_value_stores"]
             .as_array()
@@ -413,6 +421,46 @@ fn calls_between_functions_go_to_the_service_of_the_spinapp_running_the_callee()
                 Some(service.as_str()),
                 "{name}: {var} = {value} does not reach the SpinApp running {callee}"
             );
+        }
+    }
+}
+
+#[test]
+fn a_selected_component_calls_other_functions_only_through_the_urls_it_is_given() {
+    // Spin refuses to start a selection (a SpinApp's `components`) in which a component
+    // lists `http://<other>.spin.internal` in allowed_outbound_hosts for a component not
+    // selected with it (templates are not checked). Deployed apart, a call to another
+    // function goes to the URL in a variable, which must then be allowed as that
+    // variable's template, or Spin denies it (and intake files every complaint as triage).
+    let (spin, deploy) = (Spin::load(), Deploy::load());
+    for app in deploy.spinapps() {
+        let selected = components_of(app);
+        for component in &selected {
+            let hosts = spin.allowed_outbound_hosts(component);
+            for host in hosts.iter().filter(|h| !h.contains("{{")) {
+                let target = host.strip_prefix("http://").and_then(|h| h.strip_suffix(".spin.internal"));
+                if let Some(target) = target {
+                    assert!(
+                        selected.iter().any(|c| c == target),
+                        "SpinApp {} would not start: {component} chains to {host}, which it does not run \
+                         (spin.toml: allow `{{{{ <url variable> }}}}` instead)",
+                        name_of(app)
+                    );
+                }
+            }
+            for var in spin.variables_used_by(component) {
+                let callee = spin.default_of(&var).and_then(|d| {
+                    d.strip_prefix("http://")
+                        .and_then(|h| h.strip_suffix(".spin.internal"))
+                        .map(str::to_string)
+                });
+                let Some(callee) = callee.filter(|c| !selected.contains(c)) else { continue };
+                assert!(
+                    hosts.iter().any(|h| h.replace(' ', "") == format!("{{{{{var}}}}}")),
+                    "{component} calls {callee} at {var}, but its allowed_outbound_hosts {hosts:?} do not \
+                     allow `{{{{ {var} }}}}`"
+                );
+            }
         }
     }
 }
