@@ -15,7 +15,7 @@ use crate::lifecycle::CaseStatus;
 use crate::store::{decode_counter, KeyValue, StoreError};
 use crate::ticket::Ticket;
 
-use super::facts::{facts, Context, Dim, Facts, Month};
+use super::facts::{facts, facts_lazy, Context, Dim, Facts, Month};
 use super::metric::{self, METRICS};
 
 /// Every measure key starts so.
@@ -35,17 +35,22 @@ fn push_keys(f: &Facts, sign: i64, out: &mut BTreeMap<String, i64>) {
 }
 
 /// The increments that move the tallies from `before` (none for a new complaint) to
-/// `after`, with the shipped calendar and SLA rules. Keys whose delta is zero are left out.
+/// `after`, with the shipped calendar and SLA rules (parsed only if a duration needs them).
+/// Keys whose delta is zero are left out.
 pub fn tally_deltas(before: Option<&Complaint>, after: &Complaint) -> Vec<(String, i64)> {
-    tally_deltas_with(before, after, Context::seed())
+    deltas(before, after, &Context::seed)
 }
 
 pub fn tally_deltas_with(before: Option<&Complaint>, after: &Complaint, ctx: &Context) -> Vec<(String, i64)> {
+    deltas(before, after, &|| ctx)
+}
+
+fn deltas<'a>(before: Option<&Complaint>, after: &Complaint, ctx: &dyn Fn() -> &'a Context) -> Vec<(String, i64)> {
     let mut map = BTreeMap::new();
     if let Some(b) = before {
-        push_keys(&facts(b, ctx), -1, &mut map);
+        push_keys(&facts_lazy(b, ctx), -1, &mut map);
     }
-    push_keys(&facts(after, ctx), 1, &mut map);
+    push_keys(&facts_lazy(after, ctx), 1, &mut map);
     map.into_iter().filter(|(_, n)| *n != 0).collect()
 }
 
