@@ -28,7 +28,7 @@ pub fn key(dim: Dim, value: &str, month: Month, metric: usize) -> String {
 
 fn push_keys(f: &Facts, sign: i64, out: &mut BTreeMap<String, i64>) {
     for dim in Dim::ALL {
-        for (m, n) in &f.values {
+        for (m, n) in f.values.iter().filter(|(m, _)| !metric::is_derived(*m)) {
             *out.entry(key(dim, f.coord(dim), f.month, *m)).or_default() += sign * n;
         }
     }
@@ -83,12 +83,12 @@ impl Aggregate {
         }
     }
 
-    /// Every non-zero counter, by key.
+    /// Every non-zero counter that is stored (derived metrics are not), by key.
     pub fn counters(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
         for ((dim, value, month), cell) in &self.cells {
             for (m, n) in cell.iter().enumerate() {
-                if *n != 0 {
+                if *n != 0 && !metric::is_derived(m) {
                     out.insert(key(*dim, value, *month, m), *n);
                 }
             }
@@ -136,7 +136,7 @@ pub fn for_each_complaint(
 }
 
 /// What the records say every tally should be: the measures, and the summary's
-/// `tally/received`, `tally/status/*` and `tally/channel/*`. (`tally/unit/*` counts the unit
+/// `tally/status/*` and `tally/channel/*`. (`tally/unit/*` counts the unit
 /// routing chose at receipt, which the record does not keep once a complaint is dispatched
 /// elsewhere, so the rebuild leaves it alone.)
 pub fn expected(
@@ -146,7 +146,6 @@ pub fn expected(
 ) -> Result<(Aggregate, BTreeMap<String, i64>), StoreError> {
     let mut agg = Aggregate::default();
     let mut summary: BTreeMap<String, i64> = BTreeMap::new();
-    summary.insert(keys::tally_received(), 0);
     for s in CaseStatus::ALL {
         summary.insert(keys::tally_status(s), 0);
     }
@@ -155,7 +154,6 @@ pub fn expected(
     }
     for_each_complaint(store, years, |c| {
         agg.add(&facts(&c, ctx));
-        *summary.entry(keys::tally_received()).or_default() += 1;
         *summary.entry(keys::tally_status(c.status)).or_default() += 1;
         *summary.entry(keys::tally_channel(c.channel)).or_default() += 1;
     })?;

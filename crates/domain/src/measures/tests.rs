@@ -74,7 +74,6 @@ impl World {
         match before {
             None => {
                 for k in [
-                    keys::tally_received(),
                     keys::tally_status(after.status),
                     keys::tally_channel(after.channel),
                 ] {
