@@ -6,6 +6,7 @@
 //! because an unconfigured one stops the host at startup, as in Spin.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use wasmtime::component::Resource;
@@ -30,6 +31,8 @@ pub struct CasHandle {
 pub struct KvCtx {
     pub allowed: Arc<HashSet<String>>,
     pub stores: Arc<Stores>,
+    /// Whether the instance opened a store: its response then waits for [`Stores::sync`].
+    pub used: Arc<AtomicBool>,
 }
 
 impl KvCtx {
@@ -37,7 +40,9 @@ impl KvCtx {
         if !self.allowed.contains(label) {
             return Err(spin_kv::Error::AccessDenied);
         }
-        self.stores.get(label).ok_or(spin_kv::Error::NoSuchStore)
+        let store = self.stores.get(label).ok_or(spin_kv::Error::NoSuchStore)?;
+        self.used.store(true, Ordering::Relaxed);
+        Ok(store)
     }
 }
 

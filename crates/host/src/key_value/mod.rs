@@ -52,6 +52,8 @@ pub trait Cas: Send + Sync {
 pub struct Stores {
     stores: HashMap<String, Arc<dyn Store>>,
     summaries: BTreeMap<String, String>,
+    /// The SQLite files, for [`Stores::sync`].
+    databases: Vec<Arc<sqlite::Database>>,
 }
 
 impl Stores {
@@ -59,6 +61,7 @@ impl Stores {
         let mut dbs: HashMap<Option<PathBuf>, Arc<sqlite::Database>> = HashMap::new();
         let mut stores: HashMap<String, Arc<dyn Store>> = HashMap::new();
         let mut summaries = BTreeMap::new();
+        let mut databases = Vec::new();
         for (label, cfg) in config {
             let store: Arc<dyn Store> = match cfg {
                 KvBackendConfig::Sqlite(path) => {
@@ -70,10 +73,15 @@ impl Stores {
                             None => {
                                 let db = Arc::new(sqlite::Database::open(Some(p.clone()), synchronous)?);
                                 dbs.insert(Some(p.clone()), db.clone());
+                                databases.push(db.clone());
                                 db
                             }
                         },
-                        None => Arc::new(sqlite::Database::open(None, synchronous)?),
+                        None => {
+                            let db = Arc::new(sqlite::Database::open(None, synchronous)?);
+                            databases.push(db.clone());
+                            db
+                        }
                     };
                     summaries.insert(
                         label.clone(),
@@ -91,7 +99,16 @@ impl Stores {
             };
             stores.insert(label.clone(), store);
         }
-        Ok(Stores { stores, summaries })
+        Ok(Stores { stores, summaries, databases })
+    }
+
+    /// Wait until every write applied so far is durable (see [`sqlite::Database::sync`]);
+    /// Redis answers a write once it has it, so there is nothing to wait for there.
+    pub async fn sync(&self) -> KvResult<()> {
+        for db in &self.databases {
+            db.sync().await?;
+        }
+        Ok(())
     }
 
     pub fn is_defined(&self, label: &str) -> bool {
