@@ -45,7 +45,11 @@ pub fn tally_deltas_with(before: Option<&Complaint>, after: &Complaint, ctx: &Co
     deltas(before, after, &|| ctx)
 }
 
-fn deltas<'a>(before: Option<&Complaint>, after: &Complaint, ctx: &dyn Fn() -> &'a Context) -> Vec<(String, i64)> {
+fn deltas<'a>(
+    before: Option<&Complaint>,
+    after: &Complaint,
+    ctx: &dyn Fn() -> &'a Context,
+) -> Vec<(String, i64)> {
     let mut map = BTreeMap::new();
     if let Some(b) = before {
         push_keys(&facts_lazy(b, ctx), -1, &mut map);

@@ -101,7 +101,10 @@ enum Out {
 }
 
 enum Job {
-    Write { op: Op, reply: oneshot::Sender<KvResult<Out>> },
+    Write {
+        op: Op,
+        reply: oneshot::Sender<KvResult<Out>>,
+    },
     /// Reply once everything applied before it is committed.
     Barrier(Waiter),
 }
@@ -292,7 +295,11 @@ const MAX_OPEN: Duration = Duration::from_millis(20);
 const MAX_WAIT: Duration = Duration::from_millis(2);
 
 impl Writer {
-    fn new(conn: Connection, shared: Arc<Shared>, syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>) -> Writer {
+    fn new(
+        conn: Connection,
+        shared: Arc<Shared>,
+        syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>,
+    ) -> Writer {
         Writer { conn, shared, open_since: None, ops: 0, waiters: Vec::new(), syncer, waiting_since: None }
     }
 
@@ -323,7 +330,8 @@ impl Writer {
                     Err(_) => return,
                 },
                 Some(since) => {
-                    let due = !self.waiters.is_empty() || self.ops >= MAX_GROUP || since.elapsed() >= MAX_OPEN;
+                    let due =
+                        !self.waiters.is_empty() || self.ops >= MAX_GROUP || since.elapsed() >= MAX_OPEN;
                     // Work keeps coming: don't keep a waiting request past a short while.
                     let overdue = self.waiting_since.is_some_and(|t| t.elapsed() >= MAX_WAIT);
                     let next = if due {
@@ -384,7 +392,9 @@ impl Writer {
         }
         self.broken()?;
         if self.open_since.is_none() {
-            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| format!("key-value transaction failed: {e}"))?;
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| format!("key-value transaction failed: {e}"))?;
             self.open_since = Some(Instant::now());
         }
         let keys = op.keys();
@@ -501,7 +511,8 @@ fn apply_alone(conn: &Connection, op: Op) -> KvResult<Out> {
     }
     let sql = |q: &str| conn.prepare_cached(q).and_then(|mut s| s.execute([]));
     let res = sql("SAVEPOINT op").map_err(|e| e.to_string()).and_then(|_| apply(conn, op));
-    let end = if res.is_ok() { sql("RELEASE op") } else { sql("ROLLBACK TO op").and_then(|_| sql("RELEASE op")) };
+    let end =
+        if res.is_ok() { sql("RELEASE op") } else { sql("ROLLBACK TO op").and_then(|_| sql("RELEASE op")) };
     end.map_err(|e| e.to_string())?;
     res
 }
@@ -780,9 +791,11 @@ mod tests {
 
     fn on_disk(dir: &tempfile::TempDir, key: &str) -> Option<Vec<u8>> {
         let conn = Connection::open(dir.path().join("kv.db")).unwrap();
-        conn.query_row("SELECT value FROM spin_key_value WHERE store='default' AND key=?1", [key], |r| r.get(0))
-            .optional()
-            .unwrap()
+        conn.query_row("SELECT value FROM spin_key_value WHERE store='default' AND key=?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
