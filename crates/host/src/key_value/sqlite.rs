@@ -29,7 +29,7 @@
 //! still survives a crash of this process (the WAL is written before the commit returns; only
 //! an OS crash or power loss can lose the last commits).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -118,8 +118,10 @@ struct Shared {
     applied: AtomicU64,
     /// Applied, committed and (with `Sync::Full`) fsynced.
     durable: AtomicU64,
-    /// (label, key) written since the last commit: reading one goes through the writer.
-    dirty: Mutex<HashSet<(String, String)>>,
+    /// (label, key) written and not yet durable, with the sequence number of the last write:
+    /// reading one goes through the writer, and a request that reads one waits for
+    /// [`Database::sync`] before it answers. An entry leaves once its write is durable.
+    dirty: Mutex<HashMap<(String, String), u64>>,
     /// Set when a transaction with acknowledged-to-the-guest writes was lost.
     broken: Mutex<Option<String>>,
 }
@@ -220,13 +222,16 @@ impl Database {
         rx.await.map_err(|_| STOPPED.to_string())?
     }
 
-    fn is_dirty(&self, store: &str, keys: &[&str]) -> bool {
+    /// Whether any of `keys` (all of the label's, if `None`) has a write not yet durable.
+    fn is_dirty(&self, store: &str, keys: Option<&[&str]>) -> bool {
         let dirty = self.shared.dirty.lock().unwrap();
-        !dirty.is_empty() && keys.iter().any(|k| dirty.contains(&(store.to_string(), k.to_string())))
-    }
-
-    fn any_dirty(&self, store: &str) -> bool {
-        self.shared.dirty.lock().unwrap().iter().any(|(s, _)| s == store)
+        if dirty.is_empty() {
+            return false;
+        }
+        match keys {
+            Some(keys) => keys.iter().any(|k| dirty.contains_key(&(store.to_string(), k.to_string()))),
+            None => dirty.keys().any(|(s, _)| s == store),
+        }
     }
 
     /// Run a read. It sees every write applied so far: a key written since the last commit
@@ -314,7 +319,7 @@ impl Writer {
                 }
             }
             None => {
-                self.shared.durable.fetch_max(seq, Ordering::AcqRel);
+                made_durable(&self.shared, seq);
                 for w in waiters {
                     let _ = w.send(Ok(()));
                 }
@@ -406,8 +411,8 @@ impl Writer {
             return Err("key-value transaction was rolled back".into());
         }
         self.ops += 1;
-        self.shared.dirty.lock().unwrap().extend(keys);
-        self.shared.applied.fetch_add(1, Ordering::AcqRel);
+        let seq = self.shared.applied.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared.dirty.lock().unwrap().extend(keys.into_iter().map(|k| (k, seq)));
         res
     }
 
@@ -419,7 +424,6 @@ impl Writer {
         self.waiting_since = None;
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => {
-                self.shared.dirty.lock().unwrap().clear();
                 let seq = self.shared.applied.load(Ordering::Acquire);
                 let waiters = std::mem::take(&mut self.waiters);
                 self.release(seq, waiters);
@@ -442,6 +446,12 @@ impl Writer {
             let _ = w.send(Err(why.clone()));
         }
     }
+}
+
+/// Everything written up to `seq` is durable: its keys need no more care.
+fn made_durable(shared: &Shared, seq: u64) {
+    shared.dirty.lock().unwrap().retain(|_, last| *last > seq);
+    shared.durable.fetch_max(seq, Ordering::AcqRel);
 }
 
 /// fsync the WAL for every commit handed over, as many at once as are waiting, then answer
@@ -471,7 +481,7 @@ fn syncer_loop(wal: PathBuf, shared: Arc<Shared>, rx: mpsc::Receiver<(u64, Vec<W
         };
         match res {
             Ok(()) => {
-                shared.durable.fetch_max(seq, Ordering::AcqRel);
+                made_durable(&shared, seq);
                 for w in waiters {
                     let _ = w.send(Ok(()));
                 }
@@ -608,7 +618,7 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
-        let dirty = self.db.is_dirty(&self.name, &[key]);
+        let dirty = self.db.is_dirty(&self.name, Some(&[key]));
         let (store, key) = (self.name.clone(), key.to_string());
         self.db
             .read(dirty, false, move |c| {
@@ -628,7 +638,7 @@ impl Store for SqliteStore {
     }
 
     async fn exists(&self, key: &str) -> KvResult<bool> {
-        let dirty = self.db.is_dirty(&self.name, &[key]);
+        let dirty = self.db.is_dirty(&self.name, Some(&[key]));
         let (store, key) = (self.name.clone(), key.to_string());
         self.db
             .read(dirty, false, move |c| {
@@ -640,7 +650,7 @@ impl Store for SqliteStore {
 
     async fn get_keys(&self) -> KvResult<Vec<String>> {
         let store = self.name.clone();
-        let dirty = self.db.any_dirty(&self.name);
+        let dirty = self.db.is_dirty(&self.name, None);
         self.db
             .read(dirty, true, move |c| {
                 c.prepare_cached("SELECT key FROM spin_key_value WHERE store=?1")?
@@ -653,7 +663,7 @@ impl Store for SqliteStore {
     async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
         let store = self.name.clone();
         let scan = keys.len() > 64;
-        let dirty = self.db.is_dirty(&self.name, &keys.iter().map(String::as_str).collect::<Vec<_>>());
+        let dirty = self.db.is_dirty(&self.name, Some(&keys.iter().map(String::as_str).collect::<Vec<_>>()));
         self.db
             .read(dirty, scan, move |c| {
                 let mut stmt =
@@ -684,6 +694,10 @@ impl Store for SqliteStore {
             Out::I64(n) => Ok(n),
             _ => Err("unexpected increment result".into()),
         }
+    }
+
+    fn pending(&self, keys: Option<&[&str]>) -> bool {
+        self.db.is_dirty(&self.name, keys)
     }
 
     async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>> {
