@@ -185,6 +185,18 @@ pub fn bucket_of(mwd: i64) -> usize {
     BUCKET_EDGES_MWD.partition_point(|&edge| edge < mwd)
 }
 
+/// One metric's name, without building the whole table (a component instance lives for one
+/// request, and intake names only the status counts).
+pub fn metric_name(i: usize) -> std::borrow::Cow<'static, str> {
+    if i < COUNTS.len() {
+        COUNTS[i].into()
+    } else if i < DURATIONS {
+        format!("status.{}", CaseStatus::ALL[i - STATUS].code()).into()
+    } else {
+        names()[i].clone().into()
+    }
+}
+
 /// Every metric's name, by index (`received`, `status.closed`, `ttv.n`, `ttv.b07`).
 pub fn names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
@@ -218,6 +230,9 @@ mod tests {
         assert_eq!(names()[Duration::Closure.bucket(BUCKETS - 1)], "ttc.b40");
         assert_eq!(names()[RATING_1 + 4], "rating_5");
         assert_eq!(names()[RESOLVED_NO], "resolved_no");
+        for (i, n) in names().iter().enumerate() {
+            assert_eq!(metric_name(i), n.as_str());
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub const PREFIX: &str = "m/";
 
 /// The key of one metric in one cell.
 pub fn key(dim: Dim, value: &str, month: Month, metric: usize) -> String {
-    format!("{PREFIX}{}/{value}/{month}/{}", dim.code(), metric::names()[metric])
+    format!("{PREFIX}{}/{value}/{month}/{}", dim.code(), metric::metric_name(metric))
 }
 
 fn push_keys(f: &Facts, sign: i64, out: &mut BTreeMap<String, i64>) {
