@@ -86,7 +86,11 @@ pub async fn run_once(runtime: &Arc<Runtime>, component_id: &str, timestamp: u64
     };
     // The run counts as done only once what it stored is durable, as for a request.
     if used_kv.load(std::sync::atomic::Ordering::Relaxed) {
-        runtime.stores.sync().await.map_err(|e| anyhow!("cron run's writes could not be made durable: {e}"))?;
+        runtime
+            .stores
+            .sync()
+            .await
+            .map_err(|e| anyhow!("cron run's writes could not be made durable: {e}"))?;
     }
     match result {
         Ok(()) => Ok(()),
