@@ -39,11 +39,6 @@ pub fn lapor_pending(ticket: &Ticket) -> String {
     format!("{LAPOR_PENDING_PREFIX}{ticket}")
 }
 
-/// Complaints ever received.
-pub fn tally_received() -> String {
-    "tally/received".to_string()
-}
-
 /// Complaints now in a status.
 pub fn tally_status(status: CaseStatus) -> String {
     format!("tally/status/{}", status.code())

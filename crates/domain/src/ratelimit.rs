@@ -35,7 +35,11 @@ pub fn check(store: &impl KeyValue, key: &str, limit: Limit, now: Timestamp) -> 
     let window_start = now.0 - now.0.rem_euclid(limit.window_ms);
     let count = store.increment(&format!("rate/{key}/{window_start}"), 1)?;
     if count == 1 {
-        store.delete(&format!("rate/{key}/{}", window_start - limit.window_ms))?;
+        // Most first counts are new senders with no earlier window: a read, not a write.
+        let previous = format!("rate/{key}/{}", window_start - limit.window_ms);
+        if store.exists(&previous)? {
+            store.delete(&previous)?;
+        }
     }
     Ok(if count > i64::from(limit.requests) {
         let retry_after_ms = window_start + limit.window_ms - now.0;

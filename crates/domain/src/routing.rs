@@ -19,11 +19,39 @@ pub const SEED_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/routing-rule
 pub const NO_RULE: &str = "triage:no-rule-matched";
 
 /// A rule's category or region list, or `"*"` for any.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Matcher<T> {
     Any(AnyMarker),
     Only(Vec<T>),
+}
+
+/// By hand rather than `untagged`, which buffers each value and builds an error message for
+/// every variant it tries: that was most of the time routing spent reading its rules.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Matcher<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Matcher<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"*\" or a list")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "*" => Ok(Matcher::Any(AnyMarker::Any)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(Matcher::Only(out))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// The literal `"*"`.

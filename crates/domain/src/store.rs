@@ -38,15 +38,22 @@ pub trait KeyValue {
 /// Needed before [`update_json`] on a key that may not exist, because a compare-and-swap
 /// on a missing key is an unprotected upsert on Spin.
 pub fn create_once(store: &impl KeyValue, key: &str, initial: &[u8]) -> Result<(), StoreError> {
+    created_here(store, key, initial).map(|_| ())
+}
+
+/// [`create_once`], answering whether this call is the one that created `key` with
+/// `initial` (so a caller whose first value is already its update can skip the update).
+pub fn created_here(store: &impl KeyValue, key: &str, initial: &[u8]) -> Result<bool, StoreError> {
     if store.exists(key)? {
-        return Ok(());
+        return Ok(false);
     }
     if store.increment(&format!("created/{key}"), 1)? == 1 {
-        return store.set(key, initial);
+        store.set(key, initial)?;
+        return Ok(true);
     }
     for _ in 0..1000 {
         if store.exists(key)? {
-            return Ok(());
+            return Ok(false);
         }
     }
     Err(StoreError::Unavailable(format!("`{key}` is being created; try again")))

@@ -13,10 +13,10 @@ use crate::keys;
 use crate::lifecycle::CaseStatus;
 use crate::store::{decode_counter, StoreError};
 
-/// The counters a newly received complaint adds one to.
+/// The counters a newly received complaint adds one to. (The total is the sum of the status
+/// counts, as every complaint is in exactly one status: no counter of its own.)
 pub fn tallies_for_received(complaint: &Complaint) -> Vec<String> {
     vec![
-        keys::tally_received(),
         keys::tally_status(complaint.status),
         keys::tally_unit(complaint.unit.as_ref()),
         keys::tally_channel(complaint.channel),
@@ -42,7 +42,7 @@ pub struct Summary {
 
 /// Every counter a summary reads, in the order [`Summary::from_counters`] expects.
 pub fn summary_keys(directory: &Directory) -> Vec<String> {
-    let mut k = vec![keys::tally_received()];
+    let mut k: Vec<String> = Vec::new();
     k.extend(CaseStatus::ALL.iter().map(|s| keys::tally_status(*s)));
     k.extend(Channel::ALL.iter().map(|c| keys::tally_channel(*c)));
     k.push(keys::tally_unit(None));
@@ -59,9 +59,9 @@ impl Summary {
             .map(|(k, v)| decode_counter(k, v))
             .collect::<Result<_, _>>()?;
         let mut it = counts.into_iter();
-        let total = it.next().unwrap_or(0);
-        let by_status =
+        let by_status: BTreeMap<String, i64> =
             CaseStatus::ALL.iter().map(|s| (s.code().to_string(), it.next().unwrap_or(0))).collect();
+        let total = by_status.values().sum();
         let by_channel =
             Channel::ALL.iter().map(|c| (c.code().to_string(), it.next().unwrap_or(0))).collect();
         let mut by_unit = Vec::new();

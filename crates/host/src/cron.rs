@@ -92,6 +92,7 @@ pub async fn run_once(runtime: &Arc<Runtime>, component_id: &str, timestamp: u64
     let pre =
         component.cron.clone().with_context(|| format!("component {component_id:?} has no cron trigger"))?;
     let mut store = runtime.new_store(component);
+    let used_kv = store.data().kv.used.clone();
     let call = async move {
         let instance = pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("{e:?}"))?;
         instance
@@ -105,6 +106,14 @@ pub async fn run_once(runtime: &Arc<Runtime>, component_id: &str, timestamp: u64
             .map_err(|_| anyhow!("cron handler gave no result within {t:?}"))??,
         None => call.await?,
     };
+    // The run counts as done only once what it stored is durable, as for a request.
+    if used_kv.load(std::sync::atomic::Ordering::Relaxed) {
+        runtime
+            .stores
+            .sync()
+            .await
+            .map_err(|e| anyhow!("cron run's writes could not be made durable: {e}"))?;
+    }
     match result {
         Ok(()) => Ok(()),
         Err(CronError::Other(message)) => Err(anyhow!("Component {component_id} failed: {message}")),

@@ -42,7 +42,11 @@ impl HostState {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: OutboundHooks::new(runtime.clone(), component),
-            kv: KvCtx { allowed: component.key_value_stores.clone(), stores: runtime.stores.clone() },
+            kv: KvCtx {
+                allowed: component.key_value_stores.clone(),
+                stores: runtime.stores.clone(),
+                used: Default::default(),
+            },
             component_id: component.id.clone(),
             resolver: runtime.resolver.clone(),
             // A runaway guest should fail its own request, not take the host's memory.

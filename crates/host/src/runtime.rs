@@ -286,6 +286,7 @@ impl Runtime {
         prepare_request(&mut req, route, client_addr)?;
 
         let mut store = self.new_store(component);
+        let used_kv = store.data().kv.used.clone();
 
         let (tx, rx) = tokio::sync::oneshot::channel();
         let request =
@@ -313,6 +314,13 @@ impl Runtime {
         };
         match waited {
             Ok(Ok(response)) => {
+                // Nothing leaves before what the request stored (or read) is durable.
+                if used_kv.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Err(e) = self.stores.sync().await {
+                        task.abort();
+                        bail!("component {component_id:?}: its writes could not be made durable: {e}");
+                    }
+                }
                 // The guest may still be streaming the body; report a trap after the headers.
                 let id = component_id.to_string();
                 tokio::spawn(async move {

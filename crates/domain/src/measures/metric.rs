@@ -65,6 +65,55 @@ pub const RESOLVED_NO: usize = 24;
 /// `STATUS + index in CaseStatus::ALL`: complaints now in each status.
 pub const STATUS: usize = COUNTS.len();
 
+/// Metrics that are sums of status counts, so they are never stored: every complaint is in
+/// exactly one status, so `received` is the sum of all of them, `open` of the open ones, and
+/// `closed` and `rejected` are one each. Keeping only the status counts cuts a new
+/// complaint's increments from 15 to 5 (one per dimension), and a status change's too.
+pub const DERIVED: [usize; 4] = [RECEIVED, OPEN, CLOSED, REJECTED];
+
+/// Whether metric `i` is derived from the status counts (see [`DERIVED`]).
+pub fn is_derived(i: usize) -> bool {
+    DERIVED.contains(&i)
+}
+
+/// The status counts a derived metric is the sum of.
+pub fn derived_from(i: usize) -> Vec<usize> {
+    CaseStatus::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| match i {
+            RECEIVED => true,
+            OPEN => s.is_open(),
+            CLOSED => **s == CaseStatus::Closed,
+            REJECTED => **s == CaseStatus::Rejected,
+            _ => false,
+        })
+        .map(|(n, _)| STATUS + n)
+        .collect()
+}
+
+/// Fill the derived metrics of one cell's values from its status counts.
+pub fn derive(values: &mut [i64]) {
+    for i in DERIVED {
+        values[i] = derived_from(i).into_iter().map(|s| values[s]).sum();
+    }
+}
+
+/// The metrics to read from the store to answer `metrics`: the stored ones asked for, and
+/// the status counts the derived ones asked for are summed from.
+pub fn stored_for(metrics: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(metrics.len() + CaseStatus::ALL.len());
+    for &i in metrics {
+        let add = if is_derived(i) { derived_from(i) } else { vec![i] };
+        for j in add {
+            if !out.contains(&j) {
+                out.push(j);
+            }
+        }
+    }
+    out
+}
+
 /// Upper edges of the duration buckets, in thousandths of a working day; the last bucket is
 /// open-ended. Precision: 0.1 working day up to 1, 0.25 up to 3, 0.5 up to 6, 1 up to 15,
 /// 5 up to 30, then 45, 60, 90, 180 and 365.
@@ -136,6 +185,18 @@ pub fn bucket_of(mwd: i64) -> usize {
     BUCKET_EDGES_MWD.partition_point(|&edge| edge < mwd)
 }
 
+/// One metric's name, without building the whole table (a component instance lives for one
+/// request, and intake names only the status counts).
+pub fn metric_name(i: usize) -> std::borrow::Cow<'static, str> {
+    if i < COUNTS.len() {
+        COUNTS[i].into()
+    } else if i < DURATIONS {
+        format!("status.{}", CaseStatus::ALL[i - STATUS].code()).into()
+    } else {
+        names()[i].clone().into()
+    }
+}
+
 /// Every metric's name, by index (`received`, `status.closed`, `ttv.n`, `ttv.b07`).
 pub fn names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
@@ -169,6 +230,23 @@ mod tests {
         assert_eq!(names()[Duration::Closure.bucket(BUCKETS - 1)], "ttc.b40");
         assert_eq!(names()[RATING_1 + 4], "rating_5");
         assert_eq!(names()[RESOLVED_NO], "resolved_no");
+        for (i, n) in names().iter().enumerate() {
+            assert_eq!(metric_name(i), n.as_str());
+        }
+    }
+
+    #[test]
+    fn derived_metrics_are_sums_of_status_counts() {
+        let mut v = vec![0; METRICS];
+        let at = |s: CaseStatus| STATUS + CaseStatus::ALL.iter().position(|x| *x == s).unwrap();
+        v[at(CaseStatus::Received)] = 3;
+        v[at(CaseStatus::Closed)] = 2;
+        v[at(CaseStatus::Rejected)] = 1;
+        derive(&mut v);
+        assert_eq!((v[RECEIVED], v[OPEN], v[CLOSED], v[REJECTED]), (6, 3, 2, 1));
+        let stored = stored_for(&[RECEIVED, VERIFIED]);
+        assert!(stored.contains(&VERIFIED) && !stored.contains(&RECEIVED));
+        assert_eq!(stored.len(), 1 + CaseStatus::ALL.len());
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub fn read_tallies(
     } else {
         metrics
     };
+    let metrics = metric::stored_for(metrics);
     let keys: Vec<String> =
         months.iter().flat_map(|m| metrics.iter().map(move |i| key(dim, value, *m, *i))).collect();
     let values = store.get_many(&keys)?;
@@ -95,6 +96,7 @@ pub fn read_tallies(
     for (n, (k, v)) in keys.iter().zip(values).enumerate() {
         out[n / metrics.len()][metrics[n % metrics.len()]] = decode_counter(k, v.as_deref())?;
     }
+    out.iter_mut().for_each(|row| metric::derive(row));
     Ok(out)
 }
 
@@ -337,6 +339,7 @@ pub fn read_table_of(
     months: &[Month],
     metrics: &[usize],
 ) -> Result<Vec<Vec<i64>>, StoreError> {
+    let metrics = metric::stored_for(metrics);
     let mut keys = Vec::with_capacity(values.len() * months.len() * metrics.len());
     for v in values {
         for m in months {
@@ -349,5 +352,6 @@ pub fn read_table_of(
     for (n, (k, v)) in keys.iter().zip(got).enumerate() {
         out[n / per_value.max(1)][metrics[n % metrics.len()]] += decode_counter(k, v.as_deref())?;
     }
+    out.iter_mut().for_each(|row| metric::derive(row));
     Ok(out)
 }

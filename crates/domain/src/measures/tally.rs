@@ -15,7 +15,7 @@ use crate::lifecycle::CaseStatus;
 use crate::store::{decode_counter, KeyValue, StoreError};
 use crate::ticket::Ticket;
 
-use super::facts::{facts, Context, Dim, Facts, Month};
+use super::facts::{facts, facts_lazy, Context, Dim, Facts, Month};
 use super::metric::{self, METRICS};
 
 /// Every measure key starts so.
@@ -23,29 +23,38 @@ pub const PREFIX: &str = "m/";
 
 /// The key of one metric in one cell.
 pub fn key(dim: Dim, value: &str, month: Month, metric: usize) -> String {
-    format!("{PREFIX}{}/{value}/{month}/{}", dim.code(), metric::names()[metric])
+    format!("{PREFIX}{}/{value}/{month}/{}", dim.code(), metric::metric_name(metric))
 }
 
 fn push_keys(f: &Facts, sign: i64, out: &mut BTreeMap<String, i64>) {
     for dim in Dim::ALL {
-        for (m, n) in &f.values {
+        for (m, n) in f.values.iter().filter(|(m, _)| !metric::is_derived(*m)) {
             *out.entry(key(dim, f.coord(dim), f.month, *m)).or_default() += sign * n;
         }
     }
 }
 
 /// The increments that move the tallies from `before` (none for a new complaint) to
-/// `after`, with the shipped calendar and SLA rules. Keys whose delta is zero are left out.
+/// `after`, with the shipped calendar and SLA rules (parsed only if a duration needs them).
+/// Keys whose delta is zero are left out.
 pub fn tally_deltas(before: Option<&Complaint>, after: &Complaint) -> Vec<(String, i64)> {
-    tally_deltas_with(before, after, Context::seed())
+    deltas(before, after, &Context::seed)
 }
 
 pub fn tally_deltas_with(before: Option<&Complaint>, after: &Complaint, ctx: &Context) -> Vec<(String, i64)> {
+    deltas(before, after, &|| ctx)
+}
+
+fn deltas<'a>(
+    before: Option<&Complaint>,
+    after: &Complaint,
+    ctx: &dyn Fn() -> &'a Context,
+) -> Vec<(String, i64)> {
     let mut map = BTreeMap::new();
     if let Some(b) = before {
-        push_keys(&facts(b, ctx), -1, &mut map);
+        push_keys(&facts_lazy(b, ctx), -1, &mut map);
     }
-    push_keys(&facts(after, ctx), 1, &mut map);
+    push_keys(&facts_lazy(after, ctx), 1, &mut map);
     map.into_iter().filter(|(_, n)| *n != 0).collect()
 }
 
@@ -78,12 +87,12 @@ impl Aggregate {
         }
     }
 
-    /// Every non-zero counter, by key.
+    /// Every non-zero counter that is stored (derived metrics are not), by key.
     pub fn counters(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
         for ((dim, value, month), cell) in &self.cells {
             for (m, n) in cell.iter().enumerate() {
-                if *n != 0 {
+                if *n != 0 && !metric::is_derived(m) {
                     out.insert(key(*dim, value, *month, m), *n);
                 }
             }
@@ -131,7 +140,7 @@ pub fn for_each_complaint(
 }
 
 /// What the records say every tally should be: the measures, and the summary's
-/// `tally/received`, `tally/status/*` and `tally/channel/*`. (`tally/unit/*` counts the unit
+/// `tally/status/*` and `tally/channel/*`. (`tally/unit/*` counts the unit
 /// routing chose at receipt, which the record does not keep once a complaint is dispatched
 /// elsewhere, so the rebuild leaves it alone.)
 pub fn expected(
@@ -141,7 +150,6 @@ pub fn expected(
 ) -> Result<(Aggregate, BTreeMap<String, i64>), StoreError> {
     let mut agg = Aggregate::default();
     let mut summary: BTreeMap<String, i64> = BTreeMap::new();
-    summary.insert(keys::tally_received(), 0);
     for s in CaseStatus::ALL {
         summary.insert(keys::tally_status(s), 0);
     }
@@ -150,7 +158,6 @@ pub fn expected(
     }
     for_each_complaint(store, years, |c| {
         agg.add(&facts(&c, ctx));
-        *summary.entry(keys::tally_received()).or_default() += 1;
         *summary.entry(keys::tally_status(c.status)).or_default() += 1;
         *summary.entry(keys::tally_channel(c.channel)).or_default() += 1;
     })?;

@@ -73,11 +73,7 @@ impl World {
         self.store.set(&keys::complaint(&after.ticket), &serde_json::to_vec(after).unwrap()).unwrap();
         match before {
             None => {
-                for k in [
-                    keys::tally_received(),
-                    keys::tally_status(after.status),
-                    keys::tally_channel(after.channel),
-                ] {
+                for k in [keys::tally_status(after.status), keys::tally_channel(after.channel)] {
                     self.store.increment(&k, 1).unwrap();
                 }
             }

@@ -6,11 +6,12 @@
 //! because an unconfigured one stops the host at startup, as in Spin.
 
 use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use wasmtime::component::Resource;
 
-use super::{Cas, Store, Stores};
+use super::{Cas, Store, Stores, Tracked};
 use crate::bindings::fermyon::spin::key_value as spin_kv;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store as wasi_store};
 use crate::instance::HostState;
@@ -30,6 +31,9 @@ pub struct CasHandle {
 pub struct KvCtx {
     pub allowed: Arc<HashSet<String>>,
     pub stores: Arc<Stores>,
+    /// Whether the instance wrote, or read a write not yet durable: its response then waits
+    /// for [`Stores::sync`].
+    pub used: Arc<AtomicBool>,
 }
 
 impl KvCtx {
@@ -37,7 +41,8 @@ impl KvCtx {
         if !self.allowed.contains(label) {
             return Err(spin_kv::Error::AccessDenied);
         }
-        self.stores.get(label).ok_or(spin_kv::Error::NoSuchStore)
+        let store = self.stores.get(label).ok_or(spin_kv::Error::NoSuchStore)?;
+        Ok(Arc::new(Tracked::new(store, self.used.clone())))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -36,6 +37,88 @@ pub trait Store: Send + Sync {
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64>;
     /// Spin's `new_compare_and_swap`: a handle on which the guest calls `current`, then `swap`.
     async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>>;
+    /// Whether any of `keys` (any key of the label, if `None`) has a write that is not yet
+    /// durable, so a request that read it must wait for [`Stores::sync`] before it answers.
+    fn pending(&self, _keys: Option<&[&str]>) -> bool {
+        false
+    }
+}
+
+/// One request's view of a store: notes whether the request wrote, or read something not
+/// yet durable, so that only those requests wait for [`Stores::sync`] before answering.
+pub struct Tracked {
+    inner: Arc<dyn Store>,
+    needs_sync: Arc<AtomicBool>,
+}
+
+impl Tracked {
+    pub fn new(inner: Arc<dyn Store>, needs_sync: Arc<AtomicBool>) -> Tracked {
+        Tracked { inner, needs_sync }
+    }
+
+    fn wrote(&self) {
+        self.needs_sync.store(true, Ordering::Relaxed);
+    }
+
+    /// After a read: anything it may have seen that is not durable yet?
+    fn read(&self, keys: Option<&[&str]>) {
+        if self.inner.pending(keys) {
+            self.wrote();
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Tracked {
+    async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
+        let r = self.inner.get(key).await;
+        self.read(Some(&[key]));
+        r
+    }
+    async fn set(&self, key: &str, value: Vec<u8>) -> KvResult<()> {
+        self.wrote();
+        self.inner.set(key, value).await
+    }
+    async fn delete(&self, key: &str) -> KvResult<()> {
+        self.wrote();
+        self.inner.delete(key).await
+    }
+    async fn exists(&self, key: &str) -> KvResult<bool> {
+        let r = self.inner.exists(key).await;
+        self.read(Some(&[key]));
+        r
+    }
+    async fn get_keys(&self) -> KvResult<Vec<String>> {
+        let r = self.inner.get_keys().await;
+        self.read(None);
+        r
+    }
+    async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
+        let asked: Vec<String> = keys.clone();
+        let r = self.inner.get_many(keys).await;
+        self.read(Some(&asked.iter().map(String::as_str).collect::<Vec<_>>()));
+        r
+    }
+    async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()> {
+        self.wrote();
+        self.inner.set_many(pairs).await
+    }
+    async fn delete_many(&self, keys: Vec<String>) -> KvResult<()> {
+        self.wrote();
+        self.inner.delete_many(keys).await
+    }
+    async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        self.wrote();
+        self.inner.increment(key, delta).await
+    }
+    async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>> {
+        // A CAS reads and may write: the request waits for durability either way.
+        self.wrote();
+        self.inner.new_cas(key).await
+    }
+    fn pending(&self, keys: Option<&[&str]>) -> bool {
+        self.inner.pending(keys)
+    }
 }
 
 /// One compare-and-swap in progress (Spin's `spin_factor_key_value::Cas`).
@@ -52,6 +135,8 @@ pub trait Cas: Send + Sync {
 pub struct Stores {
     stores: HashMap<String, Arc<dyn Store>>,
     summaries: BTreeMap<String, String>,
+    /// The SQLite files, for [`Stores::sync`].
+    databases: Vec<Arc<sqlite::Database>>,
 }
 
 impl Stores {
@@ -59,6 +144,7 @@ impl Stores {
         let mut dbs: HashMap<Option<PathBuf>, Arc<sqlite::Database>> = HashMap::new();
         let mut stores: HashMap<String, Arc<dyn Store>> = HashMap::new();
         let mut summaries = BTreeMap::new();
+        let mut databases = Vec::new();
         for (label, cfg) in config {
             let store: Arc<dyn Store> = match cfg {
                 KvBackendConfig::Sqlite(path) => {
@@ -70,10 +156,15 @@ impl Stores {
                             None => {
                                 let db = Arc::new(sqlite::Database::open(Some(p.clone()), synchronous)?);
                                 dbs.insert(Some(p.clone()), db.clone());
+                                databases.push(db.clone());
                                 db
                             }
                         },
-                        None => Arc::new(sqlite::Database::open(None, synchronous)?),
+                        None => {
+                            let db = Arc::new(sqlite::Database::open(None, synchronous)?);
+                            databases.push(db.clone());
+                            db
+                        }
                     };
                     summaries.insert(
                         label.clone(),
@@ -91,7 +182,16 @@ impl Stores {
             };
             stores.insert(label.clone(), store);
         }
-        Ok(Stores { stores, summaries })
+        Ok(Stores { stores, summaries, databases })
+    }
+
+    /// Wait until every write applied so far is durable (see [`sqlite::Database::sync`]);
+    /// Redis answers a write once it has it, so there is nothing to wait for there.
+    pub async fn sync(&self) -> KvResult<()> {
+        for db in &self.databases {
+            db.sync().await?;
+        }
+        Ok(())
     }
 
     pub fn is_defined(&self, label: &str) -> bool {

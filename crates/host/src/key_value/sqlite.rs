@@ -4,22 +4,36 @@
 //! Table: `spin_key_value(store TEXT, key TEXT, value BLOB, PRIMARY KEY(store, key))`, `store`
 //! being the label. Counters are 8-byte little-endian i64.
 //!
-//! Concurrency and durability: the file is in WAL mode. All writes go to one writer thread
-//! that takes every write queued while it was busy and commits them in one transaction
-//! (group commit): one fsync covers many requests instead of one each, and no async task
-//! ever waits on a lock held across an fsync. Each write runs inside its own SAVEPOINT, so one
-//! failing write (say, `increment` over a non-counter) fails alone. A write is acknowledged
-//! only after its transaction committed. Reads run on a small pool of read connections, which
-//! WAL lets proceed while the writer commits.
+//! Concurrency and durability: the file is in WAL mode. All writes go to one writer thread,
+//! which applies each at once inside an open transaction and answers the guest, and commits
+//! when a request is about to answer its client ([`Database::sync`], called by the runtime
+//! before a response leaves) and nothing else is queued: one commit, one fsync, covers every
+//! request that wrote meanwhile (group commit), a request waits for one commit rather than
+//! one per write, and no async task ever waits on a lock held across an fsync. So what a
+//! client is told has been stored is durable, as when each write waited for its own commit;
+//! a transaction nobody waits on is committed within 20 ms. Reads see every applied write:
+//! a key written since the last commit is read through the writer's connection, any other
+//! on a small pool of read connections (WAL lets those proceed while the writer commits),
+//! point reads in the calling task. One failing write (say, `increment` over a non-counter)
+//! fails alone: a batch runs inside its own SAVEPOINT, a single statement needs none. If
+//! SQLite loses a transaction (I/O error, disk full), writes the guests were answered are
+//! gone: the store then refuses everything until the host restarts, so none of them is
+//! acknowledged to a client.
 //!
-//! `synchronous`: FULL by default — each group commit fsyncs the WAL, so an acknowledged
-//! write survives kill -9 of this process and also power loss, as Spin's own store (rollback
-//! journal, synchronous=FULL) does. NORMAL (`NTBCARE_KV_SYNC=normal`) still survives a crash
-//! of this process (the WAL is written before the commit returns; only an OS crash or power
-//! loss can lose the last commits) and is faster on slow disks.
+//! Durability: FULL by default — after each group commit the WAL is fsynced (by a syncer
+//! thread, while the writer goes on applying the next transaction) before any of its requests
+//! answers, so an acknowledged write survives kill -9 of this process and also power loss, as
+//! Spin's own store (rollback journal, synchronous=FULL) does. (The connection runs SQLite's
+//! synchronous=NORMAL, which in WAL mode syncs around checkpoints itself; the commit's own
+//! fsync is the syncer's.) `NTBCARE_KV_SYNC=normal` skips that fsync: an acknowledged write
+//! still survives a crash of this process (the WAL is written before the commit returns; only
+//! an OS crash or power loss can lose the last commits).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use async_trait::async_trait;
@@ -86,15 +100,37 @@ enum Out {
     Bool(bool),
 }
 
-struct Job {
-    op: Op,
-    reply: Option<oneshot::Sender<KvResult<Out>>>,
+enum Job {
+    Write {
+        op: Op,
+        reply: oneshot::Sender<KvResult<Out>>,
+    },
+    /// Reply once everything applied before it is committed.
+    Barrier(Waiter),
+}
+
+type Waiter = oneshot::Sender<KvResult<()>>;
+
+/// What the writer shares with the tasks: how far it has applied and committed, the keys
+/// written since the last commit, and whether a failed transaction broke the store.
+#[derive(Default)]
+struct Shared {
+    applied: AtomicU64,
+    /// Applied, committed and (with `Sync::Full`) fsynced.
+    durable: AtomicU64,
+    /// (label, key) written and not yet durable, with the sequence number of the last write:
+    /// reading one goes through the writer, and a request that reads one waits for
+    /// [`Database::sync`] before it answers. An entry leaves once its write is durable.
+    dirty: Mutex<HashMap<(String, String), u64>>,
+    /// Set when a transaction with acknowledged-to-the-guest writes was lost.
+    broken: Mutex<Option<String>>,
 }
 
 pub struct Database {
     path: Option<PathBuf>,
-    writer: Mutex<mpsc::Sender<Job>>,
+    writer: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    shared: Arc<Shared>,
 }
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
@@ -113,6 +149,8 @@ fn open_connection(path: &Option<PathBuf>) -> Result<Connection> {
     Ok(conn)
 }
 
+const STOPPED: &str = "key-value writer has stopped";
+
 impl Database {
     pub fn open(path: Option<PathBuf>, sync: Sync) -> Result<Database> {
         if let Some(parent) = path.as_ref().and_then(|p| p.parent()) {
@@ -127,46 +165,97 @@ impl Database {
                 anyhow::bail!("could not put {} in WAL mode (got {mode})", p.display());
             }
         }
-        conn.execute_batch(match sync {
-            Sync::Full => "PRAGMA synchronous=FULL;",
-            Sync::Normal => "PRAGMA synchronous=NORMAL;",
-        })?;
+        // NORMAL: a commit writes the WAL but does not fsync it. With `Sync::Full` the syncer
+        // thread fsyncs the WAL after each commit, while the writer goes on with the next
+        // transaction, and only then are the commit's waiters answered.
+        conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         conn.execute(CREATE, [])?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let shared = Arc::new(Shared::default());
         let name = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into());
-        std::thread::Builder::new().name(format!("kv-writer {name}")).spawn(move || writer_loop(conn, rx))?;
-        Ok(Database { path, writer: Mutex::new(tx), readers: Arc::new(Mutex::new(Vec::new())) })
+        let syncer = match (&path, sync) {
+            (Some(p), Sync::Full) => {
+                let (stx, srx) = mpsc::channel::<(u64, Vec<Waiter>)>();
+                let wal = PathBuf::from(format!("{}-wal", p.display()));
+                let syncer_shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("kv-syncer {name}"))
+                    .spawn(move || syncer_loop(wal, syncer_shared, srx))?;
+                Some(stx)
+            }
+            _ => None,
+        };
+        let writer_shared = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("kv-writer {name}"))
+            .spawn(move || Writer::new(conn, writer_shared, syncer).run(rx))?;
+        Ok(Database { path, writer: tx, readers: Arc::new(Mutex::new(Vec::new())), shared })
+    }
+
+    fn send(&self, job: Job) -> KvResult<()> {
+        self.writer.send(job).map_err(|_| STOPPED.to_string())
+    }
+
+    fn check_broken(&self) -> KvResult<()> {
+        match &*self.shared.broken.lock().unwrap() {
+            Some(e) => Err(format!("key-value store failed, restart the host: {e}")),
+            None => Ok(()),
+        }
     }
 
     async fn write(&self, op: Op) -> KvResult<Out> {
+        self.check_broken()?;
         let (tx, rx) = oneshot::channel();
-        self.writer
-            .lock()
-            .unwrap()
-            .send(Job { op, reply: Some(tx) })
-            .map_err(|_| "key-value writer has stopped".to_string())?;
-        rx.await.map_err(|_| "key-value writer has stopped".to_string())?
+        self.send(Job::Write { op, reply: tx })?;
+        rx.await.map_err(|_| STOPPED.to_string())?
     }
 
+    /// Wait until every write applied so far is committed (durable): a request's response
+    /// waits on this, so nothing it wrote (or read that another request wrote) is
+    /// acknowledged before it would survive a crash. Free when nothing is pending.
+    pub async fn sync(&self) -> KvResult<()> {
+        if self.shared.durable.load(Ordering::Acquire) >= self.shared.applied.load(Ordering::Acquire) {
+            return self.check_broken();
+        }
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Barrier(tx))?;
+        rx.await.map_err(|_| STOPPED.to_string())?
+    }
+
+    /// Whether any of `keys` (all of the label's, if `None`) has a write not yet durable.
+    fn is_dirty(&self, store: &str, keys: Option<&[&str]>) -> bool {
+        let dirty = self.shared.dirty.lock().unwrap();
+        if dirty.is_empty() {
+            return false;
+        }
+        match keys {
+            Some(keys) => keys.iter().any(|k| dirty.contains_key(&(store.to_string(), k.to_string()))),
+            None => dirty.keys().any(|(s, _)| s == store),
+        }
+    }
+
+    /// Run a read. It sees every write applied so far: a key written since the last commit
+    /// is read through the writer's connection; any other on a read connection (WAL lets
+    /// those proceed while the writer commits), point reads in the calling task and a
+    /// `scan` (which may take long) on the blocking pool.
     async fn read<T: Send + 'static>(
         &self,
+        through_writer: bool,
+        scan: bool,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> KvResult<T> {
-        if self.path.is_none() {
+        if self.path.is_none() || through_writer {
             let (tx, rx) = oneshot::channel();
             let op = Op::Read(Box::new(move |c| {
                 let _ = tx.send(f(c).map_err(|e| e.to_string()));
             }));
-            self.writer
-                .lock()
-                .unwrap()
-                .send(Job { op, reply: None })
-                .map_err(|_| "key-value writer has stopped".to_string())?;
-            return rx.await.map_err(|_| "key-value writer has stopped".to_string())?;
+            let (unit, _) = oneshot::channel();
+            self.send(Job::Write { op, reply: unit })?;
+            return rx.await.map_err(|_| STOPPED.to_string())?;
         }
         let readers = self.readers.clone();
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let conn = readers.lock().unwrap().pop();
             let conn = match conn {
                 Some(c) => c,
@@ -178,57 +267,264 @@ impl Database {
                 pool.push(conn);
             }
             res
-        })
-        .await
-        .map_err(|e| format!("key-value read failed: {e}"))?
+        };
+        if !scan {
+            // A point read in WAL mode never waits for the writer and takes microseconds from
+            // the page cache: handing it to another thread cost more than the read.
+            return run();
+        }
+        tokio::task::spawn_blocking(run).await.map_err(|e| format!("key-value read failed: {e}"))?
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        let results = run_group(&mut conn, &mut batch);
-        for (job, res) in batch.into_iter().zip(results) {
-            if let Some(reply) = job.reply {
-                let _ = reply.send(res);
-            }
-        }
-    }
+/// The writer thread: applies each write at once in the open transaction and answers it,
+/// then commits when a request waits on [`Database::sync`] and nothing else is queued (so
+/// one commit covers every request that arrived meanwhile), or when the transaction grows
+/// old or large.
+struct Writer {
+    conn: Connection,
+    shared: Arc<Shared>,
+    /// When the open transaction began, if one is open.
+    open_since: Option<Instant>,
+    ops: usize,
+    waiters: Vec<Waiter>,
+    /// Where committed transactions go to be fsynced (`Sync::Full` on a file).
+    syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>,
+    /// When the first of `waiters` arrived.
+    waiting_since: Option<Instant>,
 }
 
-/// One transaction for the whole group; each op in its own savepoint.
-fn run_group(conn: &mut Connection, batch: &mut [Job]) -> Vec<KvResult<Out>> {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return batch.iter().map(|_| Err(format!("key-value transaction failed: {e}"))).collect();
+/// Longest a transaction stays open with nobody waiting on it.
+const MAX_OPEN: Duration = Duration::from_millis(20);
+/// Longest a request waits for a commit while other work keeps the writer busy.
+const MAX_WAIT: Duration = Duration::from_millis(2);
+
+impl Writer {
+    fn new(
+        conn: Connection,
+        shared: Arc<Shared>,
+        syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>,
+    ) -> Writer {
+        Writer { conn, shared, open_since: None, ops: 0, waiters: Vec::new(), syncer, waiting_since: None }
     }
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch.iter_mut() {
-        let op = std::mem::replace(&mut job.op, Op::Read(Box::new(|_| {})));
+
+    /// Answer `waiters` once what was committed up to `seq` is durable.
+    fn release(&mut self, seq: u64, waiters: Vec<Waiter>) {
+        match &self.syncer {
+            Some(syncer) => {
+                if let Err(mpsc::SendError((_, waiters))) = syncer.send((seq, waiters)) {
+                    for w in waiters {
+                        let _ = w.send(Err("key-value syncer has stopped".into()));
+                    }
+                }
+            }
+            None => {
+                made_durable(&self.shared, seq);
+                for w in waiters {
+                    let _ = w.send(Ok(()));
+                }
+            }
+        }
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
+        loop {
+            let job = match self.open_since {
+                None => match rx.recv() {
+                    Ok(j) => j,
+                    Err(_) => return,
+                },
+                Some(since) => {
+                    let due =
+                        !self.waiters.is_empty() || self.ops >= MAX_GROUP || since.elapsed() >= MAX_OPEN;
+                    // Work keeps coming: don't keep a waiting request past a short while.
+                    let overdue = self.waiting_since.is_some_and(|t| t.elapsed() >= MAX_WAIT);
+                    let next = if due {
+                        rx.try_recv().map_err(|e| e == mpsc::TryRecvError::Disconnected)
+                    } else {
+                        rx.recv_timeout(MAX_OPEN.saturating_sub(since.elapsed()))
+                            .map_err(|e| e == mpsc::RecvTimeoutError::Disconnected)
+                    };
+                    match next {
+                        // Keep taking work while it comes, up to a group's size.
+                        Ok(j) if self.ops < MAX_GROUP && !overdue => j,
+                        Ok(j) => {
+                            self.commit();
+                            j
+                        }
+                        Err(disconnected) => {
+                            self.commit();
+                            if disconnected {
+                                return;
+                            }
+                            continue;
+                        }
+                    }
+                }
+            };
+            match job {
+                Job::Barrier(reply) => {
+                    if let Err(e) = self.broken() {
+                        let _ = reply.send(Err(e));
+                    } else if self.open_since.is_some() {
+                        self.waiting_since.get_or_insert_with(Instant::now);
+                        self.waiters.push(reply);
+                    } else {
+                        // Committed already; maybe not yet fsynced.
+                        let seq = self.shared.applied.load(Ordering::Acquire);
+                        self.release(seq, vec![reply]);
+                    }
+                }
+                Job::Write { op, reply } => {
+                    let res = self.apply(op);
+                    let _ = reply.send(res);
+                }
+            }
+        }
+    }
+
+    fn broken(&self) -> KvResult<()> {
+        match &*self.shared.broken.lock().unwrap() {
+            Some(e) => Err(format!("key-value store failed, restart the host: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    fn apply(&mut self, op: Op) -> KvResult<Out> {
         if let Op::Read(f) = op {
-            f(conn);
-            results.push(Ok(Out::Unit));
-            continue;
+            f(&self.conn);
+            return Ok(Out::Unit);
         }
-        let res =
-            conn.execute_batch("SAVEPOINT op").map_err(|e| e.to_string()).and_then(|()| apply(conn, op));
-        let end = if res.is_ok() { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
-        if let Err(e) = conn.execute_batch(end) {
-            results.push(Err(e.to_string()));
+        self.broken()?;
+        if self.open_since.is_none() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| format!("key-value transaction failed: {e}"))?;
+            self.open_since = Some(Instant::now());
+        }
+        let keys = op.keys();
+        let res = apply_alone(&self.conn, op);
+        if self.conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (I/O error, disk full): writes already
+            // answered are gone. Nothing after this may be acknowledged as durable.
+            self.lose(res.as_ref().err().cloned().unwrap_or_else(|| "transaction rolled back".into()));
+            return Err("key-value transaction was rolled back".into());
+        }
+        self.ops += 1;
+        let seq = self.shared.applied.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared.dirty.lock().unwrap().extend(keys.into_iter().map(|k| (k, seq)));
+        res
+    }
+
+    fn commit(&mut self) {
+        if self.open_since.take().is_none() {
+            return;
+        }
+        self.ops = 0;
+        self.waiting_since = None;
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                let seq = self.shared.applied.load(Ordering::Acquire);
+                let waiters = std::mem::take(&mut self.waiters);
+                self.release(seq, waiters);
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.lose(format!("key-value commit failed: {e}"));
+            }
+        }
+    }
+
+    fn lose(&mut self, why: String) {
+        eprintln!("[ntbcare-host] {why}: the key-value store refuses writes until the host restarts");
+        self.open_since = None;
+        self.ops = 0;
+        self.waiting_since = None;
+        *self.shared.broken.lock().unwrap() = Some(why.clone());
+        self.shared.dirty.lock().unwrap().clear();
+        for w in self.waiters.drain(..) {
+            let _ = w.send(Err(why.clone()));
+        }
+    }
+}
+
+/// Everything written up to `seq` is durable: its keys need no more care.
+fn made_durable(shared: &Shared, seq: u64) {
+    shared.dirty.lock().unwrap().retain(|_, last| *last > seq);
+    shared.durable.fetch_max(seq, Ordering::AcqRel);
+}
+
+/// fsync the WAL for every commit handed over, as many at once as are waiting, then answer
+/// their waiters. A failed fsync breaks the store, as a lost transaction does.
+fn syncer_loop(wal: PathBuf, shared: Arc<Shared>, rx: mpsc::Receiver<(u64, Vec<Waiter>)>) {
+    let mut file: Option<std::fs::File> = None;
+    while let Ok(first) = rx.recv() {
+        let mut seq = first.0;
+        let mut waiters = first.1;
+        while let Ok((s, w)) = rx.try_recv() {
+            seq = seq.max(s);
+            waiters.extend(w);
+        }
+        let res = if shared.durable.load(Ordering::Acquire) >= seq {
+            Ok(())
         } else {
-            results.push(res);
+            let f = match file.take() {
+                Some(f) => Ok(f),
+                None => std::fs::File::open(&wal),
+            };
+            f.and_then(|f| {
+                let r = f.sync_data();
+                file = Some(f);
+                r
+            })
+            .map_err(|e| format!("fsync of {} failed: {e}", wal.display()))
+        };
+        match res {
+            Ok(()) => {
+                made_durable(&shared, seq);
+                for w in waiters {
+                    let _ = w.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                eprintln!("[ntbcare-host] {e}: the key-value store refuses writes until the host restarts");
+                *shared.broken.lock().unwrap() = Some(e.clone());
+                for w in waiters {
+                    let _ = w.send(Err(e.clone()));
+                }
+            }
         }
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
-        let _ = conn.execute_batch("ROLLBACK");
-        return batch.iter().map(|_| Err(format!("key-value commit failed: {e}"))).collect();
+}
+
+impl Op {
+    /// The (label, key) pairs a write changes.
+    fn keys(&self) -> Vec<(String, String)> {
+        match self {
+            Op::Set { store, key, .. }
+            | Op::Delete { store, key }
+            | Op::Increment { store, key, .. }
+            | Op::Cas { store, key, .. } => vec![(store.clone(), key.clone())],
+            Op::SetMany { store, pairs } => pairs.iter().map(|(k, _)| (store.clone(), k.clone())).collect(),
+            Op::DeleteMany { store, keys } => keys.iter().map(|k| (store.clone(), k.clone())).collect(),
+            Op::Read(_) => vec![],
+        }
     }
-    results
+}
+
+/// Apply one write so that, if it fails, it fails alone: a one-statement write needs no
+/// savepoint (SQLite undoes a failed statement by itself; `increment` checks before it
+/// writes); a batch runs inside one.
+fn apply_alone(conn: &Connection, op: Op) -> KvResult<Out> {
+    if !matches!(op, Op::SetMany { .. } | Op::DeleteMany { .. }) {
+        return apply(conn, op);
+    }
+    let sql = |q: &str| conn.prepare_cached(q).and_then(|mut s| s.execute([]));
+    let res = sql("SAVEPOINT op").map_err(|e| e.to_string()).and_then(|_| apply(conn, op));
+    let end =
+        if res.is_ok() { sql("RELEASE op") } else { sql("ROLLBACK TO op").and_then(|_| sql("RELEASE op")) };
+    end.map_err(|e| e.to_string())?;
+    res
 }
 
 const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
@@ -304,7 +600,7 @@ fn apply(conn: &Connection, op: Op) -> KvResult<Out> {
             };
             Ok(Out::Bool(changed == 1))
         }
-        Op::Read(_) => unreachable!("reads are handled by run_group"),
+        Op::Read(_) => unreachable!("reads are handled by the writer"),
     }
 }
 
@@ -322,9 +618,10 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
+        let dirty = self.db.is_dirty(&self.name, Some(&[key]));
         let (store, key) = (self.name.clone(), key.to_string());
         self.db
-            .read(move |c| {
+            .read(dirty, false, move |c| {
                 c.prepare_cached("SELECT value FROM spin_key_value WHERE store=?1 AND key=?2")?
                     .query_row(params![store, key], |r| r.get(0))
                     .optional()
@@ -341,9 +638,10 @@ impl Store for SqliteStore {
     }
 
     async fn exists(&self, key: &str) -> KvResult<bool> {
+        let dirty = self.db.is_dirty(&self.name, Some(&[key]));
         let (store, key) = (self.name.clone(), key.to_string());
         self.db
-            .read(move |c| {
+            .read(dirty, false, move |c| {
                 c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store=?1 AND key=?2 LIMIT 1")?
                     .exists(params![store, key])
             })
@@ -352,8 +650,9 @@ impl Store for SqliteStore {
 
     async fn get_keys(&self) -> KvResult<Vec<String>> {
         let store = self.name.clone();
+        let dirty = self.db.is_dirty(&self.name, None);
         self.db
-            .read(move |c| {
+            .read(dirty, true, move |c| {
                 c.prepare_cached("SELECT key FROM spin_key_value WHERE store=?1")?
                     .query_map(params![store], |r| r.get::<_, String>(0))?
                     .collect()
@@ -363,8 +662,10 @@ impl Store for SqliteStore {
 
     async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
         let store = self.name.clone();
+        let scan = keys.len() > 64;
+        let dirty = self.db.is_dirty(&self.name, Some(&keys.iter().map(String::as_str).collect::<Vec<_>>()));
         self.db
-            .read(move |c| {
+            .read(dirty, scan, move |c| {
                 let mut stmt =
                     c.prepare_cached("SELECT value FROM spin_key_value WHERE store=?1 AND key=?2")?;
                 let mut out = Vec::new();
@@ -393,6 +694,10 @@ impl Store for SqliteStore {
             Out::I64(n) => Ok(n),
             _ => Err("unexpected increment result".into()),
         }
+    }
+
+    fn pending(&self, keys: Option<&[&str]>) -> bool {
+        self.db.is_dirty(&self.name, keys)
     }
 
     async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>> {
@@ -496,6 +801,66 @@ mod tests {
         assert!(s.compare_and_swap("new", None, b"x".to_vec()).await.unwrap());
         assert!(s.compare_and_swap("k", None, b"z".to_vec()).await.unwrap());
         assert_eq!(s.get("k").await.unwrap().unwrap(), b"z".to_vec());
+    }
+
+    fn on_disk(dir: &tempfile::TempDir, key: &str) -> Option<Vec<u8>> {
+        let conn = Connection::open(dir.path().join("kv.db")).unwrap();
+        conn.query_row("SELECT value FROM spin_key_value WHERE store='default' AND key=?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_is_read_back_at_once_and_is_in_the_file_after_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::open(Some(dir.path().join("kv.db")), Sync::Full).unwrap());
+        let s = SqliteStore::new(db.clone(), "default");
+        s.set("k", b"v".to_vec()).await.unwrap();
+        assert_eq!(s.increment("n", 2).await.unwrap(), 2);
+        // Whether or not the writer has committed yet, every read sees the writes.
+        assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+        assert!(s.exists("n").await.unwrap());
+        assert_eq!(s.get_many(vec!["k".into()]).await.unwrap(), vec![("k".into(), Some(b"v".to_vec()))]);
+        db.sync().await.unwrap();
+        // Once synced, another connection (another process, after a crash) finds them.
+        assert_eq!(on_disk(&dir, "k").as_deref(), Some(&b"v"[..]));
+        assert_eq!(on_disk(&dir, "n"), Some(2i64.to_le_bytes().to_vec()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_share_commits_and_all_are_durable_after_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::open(Some(dir.path().join("kv.db")), Sync::Full).unwrap());
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let (db, s) = (db.clone(), SqliteStore::new(db.clone(), "default"));
+                tokio::spawn(async move {
+                    s.set(&format!("k{i}"), vec![i as u8]).await.unwrap();
+                    s.increment("n", 1).await.unwrap();
+                    db.sync().await.unwrap();
+                    assert_eq!(on_disk_key(&s, i).await, Some(vec![i as u8]));
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(on_disk(&dir, "n"), Some(50i64.to_le_bytes().to_vec()));
+
+        async fn on_disk_key(s: &SqliteStore, i: usize) -> Option<Vec<u8>> {
+            let path = s.db.path.clone().unwrap();
+            let key = format!("k{i}");
+            tokio::task::spawn_blocking(move || {
+                let conn = Connection::open(path).unwrap();
+                conn.query_row("SELECT value FROM spin_key_value WHERE key=?1", [key], |r| r.get(0))
+                    .optional()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
