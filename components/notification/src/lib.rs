@@ -11,9 +11,10 @@
 //! them), and edit the templates, which are data: an override in the shared store, checked
 //! by the same loader as the shipped seed.
 //!
-//! Finding due entries lists the identity store's keys, as the admin listing always has:
-//! fine for NTB Care's volumes, and the first thing to replace with a due-index if the outbox
-//! grows to many thousands of entries.
+//! Finding due entries lists the identity store's keys: fine for NTB Care's volumes, and the
+//! first thing to replace with a due-index if the outbox grows to many thousands of entries.
+//! The administrators' listing lists them too but reads entries one at a time and answers a
+//! page (`limit`, at most 1000, and `offset`), so its memory stays bounded at any size.
 
 mod cron;
 mod settings;
@@ -22,6 +23,7 @@ mod transport;
 use ntbcare_contract as contract;
 use ntbcare_domain::casework::service::open_cases;
 use ntbcare_domain::clock::{Clock, Timestamp};
+use ntbcare_domain::delivery::listing;
 use ntbcare_domain::delivery::outbox::{OutboxEntry, Refusal, State};
 use ntbcare_domain::delivery::sweep::{self, Counts, Env, Settings};
 use ntbcare_domain::delivery::{audience, keys as delivery_keys, Templates};
@@ -67,11 +69,11 @@ fn route(req: Request) -> ApiResult {
         }
         (Method::Get, ["outbox"]) => {
             web::require_admin(&req)?;
-            outbox(web::query_param(&req, "state").as_deref())
+            outbox(&req, web::query_param(&req, "state").as_deref())
         }
         (Method::Get, ["dead-letters"]) => {
             web::require_admin(&req)?;
-            outbox(Some("dead-letter"))
+            outbox(&req, Some("dead-letter"))
         }
         (Method::Post, ["dead-letters", id, "requeue"]) => {
             web::require_admin(&req)?;
@@ -229,19 +231,29 @@ fn view(e: &OutboxEntry) -> Value {
     v
 }
 
-fn outbox(state: Option<&str>) -> ApiResult {
+/// One page of the outbox (`?state=&limit=&offset=`), counted entry by entry
+/// (`delivery::listing`): bounded in memory however many entries there are.
+fn outbox(req: &Request, state: Option<&str>) -> ApiResult {
+    let query = listing::Query::parse(
+        state,
+        web::query_param(req, "limit").as_deref(),
+        web::query_param(req, "offset").as_deref(),
+    )
+    .map_err(|e| ApiError::new(400, "bad-query", e.text()).with_field(Some(e.parameter().to_string())))?;
     let identity = SpinStore::open("identity")?;
-    let mut entries = sweep::entries(&identity)?;
-    entries.sort_by(|a, b| {
-        a.message.queued_at.cmp(&b.message.queued_at).then_with(|| a.message.id.cmp(&b.message.id))
-    });
-    let pending = entries
-        .iter()
-        .filter(|e| matches!(e.state(), State::Queued | State::InFlight { .. } | State::Failed { .. }))
-        .count();
-    let messages: Vec<Value> =
-        entries.iter().filter(|e| state.is_none_or(|s| e.state().code() == s)).map(view).collect();
-    Ok(json_response(200, &json!({ "pending": pending, "count": messages.len(), "messages": messages })))
+    let page = listing::list(&identity, &query)?;
+    let messages: Vec<Value> = page.entries.iter().map(view).collect();
+    Ok(json_response(
+        200,
+        &json!({
+            "pending": page.pending,
+            "count": page.count,
+            "offset": page.offset,
+            "limit": page.limit,
+            "next_offset": page.next_offset,
+            "messages": messages,
+        }),
+    ))
 }
 
 fn requeue(id: &str) -> ApiResult {

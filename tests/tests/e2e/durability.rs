@@ -294,7 +294,8 @@ fn a_kill_during_1000_concurrent_submissions_loses_and_duplicates_no_acknowledge
 
     // Every complaint present after the restart, from the numbering.
     let before = cases(&app, SUBMISSIONS as u64);
-    let outbox_before: BTreeSet<String> = admin_json(&app, "/api/v1/notifications/outbox")["messages"]
+    let outbox_before: BTreeSet<String> = admin_json(&app, "/api/v1/notifications/outbox?limit=1000")
+        ["messages"]
         .as_array()
         .unwrap()
         .iter()
@@ -475,7 +476,7 @@ fn a_kill_during_a_notification_sweep_loses_no_message_and_resends_only_the_one_
         let r = app.post_json("/api/v1/complaints", &body).unwrap();
         assert_eq!(r.status, 201, "{}", r.body);
     });
-    let queued: BTreeSet<String> = admin_json(&app, "/api/v1/notifications/outbox")["messages"]
+    let queued: BTreeSet<String> = admin_json(&app, "/api/v1/notifications/outbox?limit=1000")["messages"]
         .as_array()
         .unwrap()
         .iter()
@@ -509,7 +510,7 @@ fn a_kill_during_a_notification_sweep_loses_no_message_and_resends_only_the_one_
     loop {
         let r = app.post_raw("/api/v1/notifications/sweep", "application/json", b"", &[INTERNAL]).unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
-        let outbox = admin_json(&app, "/api/v1/notifications/outbox");
+        let outbox = admin_json(&app, "/api/v1/notifications/outbox?limit=1000");
         if outbox["messages"].as_array().unwrap().iter().all(|m| m["state"] == "sent") {
             break;
         }

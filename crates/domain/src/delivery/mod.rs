@@ -15,6 +15,7 @@
 //! - [`outcome`]: what a provider's answer means, and exponential backoff with full jitter.
 //! - [`outbox`]: an entry's states (queued, in flight under a lease, sent, delivered, read,
 //!   failed, dead letter) and the transitions between them.
+//! - [`listing`]: the administrators' outbox listing, paged and counted entry by entry.
 //!
 //! [`prepare`] ties the first four together: from a queued message and what is known of the
 //! recipient, the route and the request, or a reason that no retry can cure.
@@ -28,6 +29,7 @@
 //! hashed so that listing keys reveals no one's number.
 
 pub mod audience;
+pub mod listing;
 pub mod outbox;
 pub mod outcome;
 pub mod providers;
