@@ -144,7 +144,10 @@ impl Runtime {
         let engine = match Engine::new(&config) {
             Ok(e) => e,
             Err(e) if options.pooling => {
-                eprintln!("[ntbcare-host] pooling allocator unavailable ({e}); allocating on demand");
+                crate::log::warn(
+                    "pooling allocator unavailable; allocating on demand",
+                    &[("error", format!("{e}").as_str().into())],
+                );
                 config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
                 Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?
             }
@@ -326,9 +329,15 @@ impl Runtime {
                 tokio::spawn(async move {
                     match task.await {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => eprintln!("[{id}] component error after response started: {e:?}"),
+                        Ok(Err(e)) => crate::log::error(
+                            "component error after response started",
+                            &[("component", id.as_str().into()), ("error", format!("{e:?}").as_str().into())],
+                        ),
                         Err(e) if e.is_cancelled() => {}
-                        Err(e) => eprintln!("[{id}] component task failed: {e}"),
+                        Err(e) => crate::log::error(
+                            "component task failed",
+                            &[("component", id.as_str().into()), ("error", format!("{e}").as_str().into())],
+                        ),
                     }
                 });
                 Ok(response.map(|b| b))
@@ -349,7 +358,10 @@ impl Runtime {
         mut req: Request<WasiBody>,
     ) -> Result<Response<WasiBody>, wasmtime_wasi_http::Error> {
         if self.components.get(target).is_none_or(|c| c.pre.is_none()) {
-            eprintln!("service chaining to {target:?}: no such component is served by this app");
+            crate::log::error(
+                "service chaining: no such component is served by this app",
+                &[("component", target.into())],
+            );
             return Err(wasmtime_wasi_http::Error::DestinationNotFound);
         }
         // Spin strips a `*.spin.internal` Host header and takes the authority from the URI.
@@ -362,7 +374,10 @@ impl Runtime {
         let response = match self.invoke(target, &route, req, chained_client).await {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("[{target}] error processing chained request: {e:#}");
+                crate::log::error(
+                    "error processing chained request",
+                    &[("component", target.into()), ("error", format!("{e:#}").as_str().into())],
+                );
                 crate::server::empty(http::StatusCode::INTERNAL_SERVER_ERROR)
             }
         };
@@ -438,7 +453,13 @@ fn load_component(engine: &Engine, source: &Path, cache_dir: Option<&Path>) -> R
         // wasmtime also checks the header before using it.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => return Ok(c),
-            Err(e) => eprintln!("ignoring unusable compile cache entry {}: {e:?}", path.display()),
+            Err(e) => crate::log::warn(
+                "ignoring unusable compile cache entry",
+                &[
+                    ("path", path.display().to_string().as_str().into()),
+                    ("error", format!("{e:?}").as_str().into()),
+                ],
+            ),
         }
     }
     let component = Component::new(engine, &bytes).map_err(|e| anyhow!("{e:?}"))?;

@@ -436,7 +436,10 @@ impl Writer {
     }
 
     fn lose(&mut self, why: String) {
-        eprintln!("[ntbcare-host] {why}: the key-value store refuses writes until the host restarts");
+        crate::log::error(
+            "the key-value store refuses writes until the host restarts",
+            &[("error", why.to_string().as_str().into())],
+        );
         self.open_since = None;
         self.ops = 0;
         self.waiting_since = None;
@@ -487,7 +490,10 @@ fn syncer_loop(wal: PathBuf, shared: Arc<Shared>, rx: mpsc::Receiver<(u64, Vec<W
                 }
             }
             Err(e) => {
-                eprintln!("[ntbcare-host] {e}: the key-value store refuses writes until the host restarts");
+                crate::log::error(
+                    "the key-value store refuses writes until the host restarts",
+                    &[("error", e.to_string().as_str().into())],
+                );
                 *shared.broken.lock().unwrap() = Some(e.clone());
                 for w in waiters {
                     let _ = w.send(Err(e.clone()));
