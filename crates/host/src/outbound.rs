@@ -5,7 +5,8 @@
 //! - `http://<component-id>.spin.internal/...` (service chaining) is served in process by
 //!   that component, without a network hop, when allowed — spinframework/spin
 //!   `crates/trigger-http/src/outbound_http.rs`.
-//! - Anything else goes out through wasmtime-wasi-http's default client.
+//! - Anything else goes out through wasmtime-wasi-http's default client, once every
+//!   key-value write applied so far is durable.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -58,7 +59,17 @@ impl WasiHttpHooks for OutboundHooks {
                 Ok((response, Box::new(async { Ok(()) }) as IoFuture))
             });
         }
+        // Spin commits each key-value call before it returns, so a component may write a
+        // claim and then act on the world (a provider's API, LAPOR!) knowing the claim will
+        // survive a crash. This host shares commits between writes of a request; it makes
+        // them durable before anything leaves the process, which keeps that promise.
+        let runtime = self.runtime.clone();
         Box::new(async move {
+            runtime
+                .stores
+                .sync()
+                .await
+                .map_err(|e| HttpError::InternalError(Some(format!("key-value sync: {e}"))))?;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((response.map(|b| b.boxed_unsync()), Box::new(io) as IoFuture))
         })
