@@ -73,6 +73,25 @@ pub struct FakeLapor {
 }
 
 impl FakeLapor {
+    /// `config` with the LAPOR! integration pointed at this fake (its credentials, the
+    /// province's channel and institution, a 1 s timeout).
+    pub fn configure(&self, mut config: crate::AppConfig) -> crate::AppConfig {
+        for (name, value) in [
+            ("LAPOR_BASE_URL", self.url.as_str()),
+            ("LAPOR_OUTBOUND_HOST", self.url.as_str()),
+            ("LAPOR_AUTH_HEADER", "auth"),
+            ("LAPOR_AUTH", AUTH),
+            ("LAPOR_TOKEN", TOKEN),
+            ("LAPOR_CHANNEL_ID", "21"),
+            ("LAPOR_INSTITUTION_ID", NTB_INSTITUTION),
+            ("LAPOR_CLASSIFICATION_ID", "6"),
+            ("LAPOR_TIMEOUT_MS", "1000"),
+        ] {
+            config = config.env(&format!("SPIN_VARIABLE_{name}"), value);
+        }
+        config
+    }
+
     pub fn start() -> FakeLapor {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use ntbcare_tests::fake_lapor::{self, FakeLapor};
+use ntbcare_tests::fake_lapor::FakeLapor;
 use ntbcare_tests::fake_provider::{Behaviour, FakeProvider, Kind};
 use ntbcare_tests::{repo_root, AppConfig, TestApp, TEST_ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -272,33 +272,22 @@ impl World {
         let twilio = FakeProvider::start(Kind::Twilio);
         // The first message fails and, with one attempt allowed, is dead-lettered at once.
         twilio.script([Behaviour::Status(503)]);
-        let mut config = AppConfig::ntbcare()
-            .env("SPIN_VARIABLE_META_APP_SECRET", META_SECRET)
-            .env("SPIN_VARIABLE_META_VERIFY_TOKEN", VERIFY_TOKEN)
-            .env("SPIN_VARIABLE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-            .env("SPIN_VARIABLE_SMS_GATEWAY_SECRET", GATEWAY_SECRET)
-            .env("SPIN_VARIABLE_PUBLIC_BASE_URL", PUBLIC_URL)
-            .env("SPIN_VARIABLE_OPEN311_API_KEYS", &format!("matriks:{OPEN311_KEY}"))
-            .env("SPIN_VARIABLE_PARTNER_API_KEYS", &format!("mitra-a:{PARTNER_A},mitra-b:{PARTNER_B}"))
-            .env("SPIN_VARIABLE_TWILIO_API_BASE_URL", &twilio.base_url())
-            .env("SPIN_VARIABLE_TWILIO_ACCOUNT_SID", "ACtest0000000000000000000000000000")
-            .env("SPIN_VARIABLE_TWILIO_FROM", "NTBCare")
-            .env("SPIN_VARIABLE_NOTIFICATION_MAX_ATTEMPTS", "1")
-            .env("SPIN_VARIABLE_NOTIFICATION_PROVIDER_TIMEOUT_MS", "1000")
-            .env("SPIN_VARIABLE_PORTAL_SECURE_COOKIES", "false");
-        for (name, value) in [
-            ("LAPOR_BASE_URL", lapor.url.as_str()),
-            ("LAPOR_OUTBOUND_HOST", lapor.url.as_str()),
-            ("LAPOR_AUTH_HEADER", "auth"),
-            ("LAPOR_AUTH", fake_lapor::AUTH),
-            ("LAPOR_TOKEN", fake_lapor::TOKEN),
-            ("LAPOR_CHANNEL_ID", "21"),
-            ("LAPOR_INSTITUTION_ID", fake_lapor::NTB_INSTITUTION),
-            ("LAPOR_CLASSIFICATION_ID", "6"),
-            ("LAPOR_TIMEOUT_MS", "1000"),
-        ] {
-            config = config.env(&format!("SPIN_VARIABLE_{name}"), value);
-        }
+        let config = lapor.configure(
+            AppConfig::ntbcare()
+                .env("SPIN_VARIABLE_META_APP_SECRET", META_SECRET)
+                .env("SPIN_VARIABLE_META_VERIFY_TOKEN", VERIFY_TOKEN)
+                .env("SPIN_VARIABLE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+                .env("SPIN_VARIABLE_SMS_GATEWAY_SECRET", GATEWAY_SECRET)
+                .env("SPIN_VARIABLE_PUBLIC_BASE_URL", PUBLIC_URL)
+                .env("SPIN_VARIABLE_OPEN311_API_KEYS", &format!("matriks:{OPEN311_KEY}"))
+                .env("SPIN_VARIABLE_PARTNER_API_KEYS", &format!("mitra-a:{PARTNER_A},mitra-b:{PARTNER_B}"))
+                .env("SPIN_VARIABLE_TWILIO_API_BASE_URL", &twilio.base_url())
+                .env("SPIN_VARIABLE_TWILIO_ACCOUNT_SID", "ACtest0000000000000000000000000000")
+                .env("SPIN_VARIABLE_TWILIO_FROM", "NTBCare")
+                .env("SPIN_VARIABLE_NOTIFICATION_MAX_ATTEMPTS", "1")
+                .env("SPIN_VARIABLE_NOTIFICATION_PROVIDER_TIMEOUT_MS", "1000")
+                .env("SPIN_VARIABLE_PORTAL_SECURE_COOKIES", "false"),
+        );
         let app = TestApp::spawn_with(config).unwrap();
         let agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build();
         let mut world = World {

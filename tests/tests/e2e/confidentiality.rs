@@ -11,7 +11,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ntbcare_domain::clock::Timestamp;
-use ntbcare_tests::fake_lapor::{self, FakeLapor};
+use ntbcare_tests::fake_lapor::FakeLapor;
 use ntbcare_tests::fake_provider::Recorded;
 use ntbcare_tests::{Reply, TestApp, TEST_ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -153,24 +153,13 @@ impl World {
     fn start() -> World {
         let providers = Providers::start();
         let lapor = FakeLapor::start();
-        let mut config = providers
-            .config()
-            .env("SPIN_VARIABLE_TWILIO_AUTH_TOKEN", "ntbcare-test-auth-token")
-            .env("SPIN_VARIABLE_OPEN311_API_KEYS", &format!("kota:{OPEN311_KEY}"))
-            .env("SPIN_VARIABLE_PARTNER_API_KEYS", &format!("sipepadu:{PARTNER_KEY}"));
-        for (name, value) in [
-            ("LAPOR_BASE_URL", lapor.url.as_str()),
-            ("LAPOR_OUTBOUND_HOST", lapor.url.as_str()),
-            ("LAPOR_AUTH_HEADER", "auth"),
-            ("LAPOR_AUTH", fake_lapor::AUTH),
-            ("LAPOR_TOKEN", fake_lapor::TOKEN),
-            ("LAPOR_CHANNEL_ID", "21"),
-            ("LAPOR_INSTITUTION_ID", fake_lapor::NTB_INSTITUTION),
-            ("LAPOR_CLASSIFICATION_ID", "6"),
-            ("LAPOR_TIMEOUT_MS", "1000"),
-        ] {
-            config = config.env(&format!("SPIN_VARIABLE_{name}"), value);
-        }
+        let config = lapor.configure(
+            providers
+                .config()
+                .env("SPIN_VARIABLE_TWILIO_AUTH_TOKEN", "ntbcare-test-auth-token")
+                .env("SPIN_VARIABLE_OPEN311_API_KEYS", &format!("kota:{OPEN311_KEY}"))
+                .env("SPIN_VARIABLE_PARTNER_API_KEYS", &format!("sipepadu:{PARTNER_KEY}")),
+        );
         let app = TestApp::spawn_with(config).unwrap();
         for (username, role, unit, email) in [
             ("koordinator", "provincial-coordinator", None, "koordinator@ntbprov.go.id"),

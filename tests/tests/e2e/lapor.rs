@@ -20,17 +20,8 @@ pub(crate) struct Sync {
 impl Sync {
     pub(crate) fn start() -> Sync {
         let lapor = FakeLapor::start();
-        let mut config = AppConfig::ntbcare();
+        let mut config = lapor.configure(AppConfig::ntbcare());
         for (name, value) in [
-            ("LAPOR_BASE_URL", lapor.url.as_str()),
-            ("LAPOR_OUTBOUND_HOST", lapor.url.as_str()),
-            ("LAPOR_AUTH_HEADER", "auth"),
-            ("LAPOR_AUTH", fake_lapor::AUTH),
-            ("LAPOR_TOKEN", fake_lapor::TOKEN),
-            ("LAPOR_CHANNEL_ID", "21"),
-            ("LAPOR_INSTITUTION_ID", fake_lapor::NTB_INSTITUTION),
-            ("LAPOR_CLASSIFICATION_ID", "6"),
-            ("LAPOR_TIMEOUT_MS", "1000"),
             ("LAPOR_PATH_SEARCH", "/complaints/search?keyword={reference}"),
             ("LAPOR_PATH_INBOX", "/complaints/inbox?disposition_id={institution_id}"),
         ] {
