@@ -321,7 +321,9 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from(result: Result<ureq::Response, ureq::Error>) -> Result<Self> {
+    /// A ureq result as a reply: an HTTP error status is a reply too, only a transport failure
+    /// is an error.
+    pub fn from(result: Result<ureq::Response, ureq::Error>) -> Result<Self> {
         let resp = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,

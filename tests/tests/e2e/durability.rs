@@ -52,22 +52,7 @@ fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -
     for (k, v) in headers {
         req = req.set(k, v);
     }
-    let resp = match req.send_bytes(body) {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => return Err(e.to_string()),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .map(|n| {
-            let v = resp.header(&n).unwrap_or_default().to_string();
-            (n, v)
-        })
-        .collect();
-    let body = resp.into_string().map_err(|e| e.to_string())?;
-    Ok(Reply { status, headers, body })
+    Reply::from(req.send_bytes(body)).map_err(|e| e.to_string())
 }
 
 fn admin_json(app: &TestApp, path: &str) -> Value {
