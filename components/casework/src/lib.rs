@@ -25,7 +25,7 @@ use ntbcare_domain::session;
 use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::{get_json, KeyValue};
 use ntbcare_domain::ticket::Ticket;
-use ntbcare_platform::http::{self as web, json_response};
+use ntbcare_platform::http::{self as web, json_body, json_response};
 use ntbcare_platform::{data, random_hex, variable, ApiError, ApiResult, SpinStore, SystemClock};
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
@@ -71,16 +71,6 @@ fn now() -> Timestamp {
 
 fn bad_request(code: &str, id: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::new(400, code, Text::new(id, en))
-}
-
-fn json_body(req: &Request) -> ApiResult<Value> {
-    serde_json::from_slice(req.body()).map_err(|e| {
-        bad_request(
-            "malformed-json",
-            "Isi permintaan bukan JSON yang sah.",
-            format!("The body is not valid JSON: {e}."),
-        )
-    })
 }
 
 fn field<'a>(body: &'a Value, name: &str) -> ApiResult<&'a str> {

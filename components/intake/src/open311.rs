@@ -131,13 +131,7 @@ pub fn manage_keys(req: &Request) -> ntbcare_platform::ApiResult {
     use ntbcare_domain::language::Text;
     use ntbcare_platform::{http as web, ApiError};
     web::require_admin(req)?;
-    let body: serde_json::Value = serde_json::from_slice(req.body()).map_err(|e| {
-        ApiError::new(
-            400,
-            "malformed-json",
-            Text::new("Isi permintaan bukan JSON yang sah.", format!("{e}.")),
-        )
-    })?;
+    let body: serde_json::Value = web::json_body(req)?;
     let store = SpinStore::open_default()?;
     let field = |name: &str| {
         body[name]

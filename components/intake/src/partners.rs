@@ -54,13 +54,7 @@ fn scope_name(partner: &str) -> String {
 
 pub async fn submit(req: Request, lang: Language) -> ApiResult {
     let partner = partner(&req)?;
-    let mut body: Value = serde_json::from_slice(req.body()).map_err(|e| {
-        ApiError::new(
-            400,
-            "malformed-json",
-            Text::new("Isi permintaan bukan JSON yang sah.", format!("{e}.")),
-        )
-    })?;
+    let mut body: Value = ntbcare_platform::http::json_body(&req)?;
     let reference = body
         .as_object_mut()
         .and_then(|o| o.remove("reference"))

@@ -265,13 +265,7 @@ pub fn rate(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
 pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let ticket = parse_ticket(raw_ticket)?;
     let secret = presented_secret(req).ok_or_else(wrong_secret)?;
-    let body: serde_json::Value = serde_json::from_slice(req.body()).map_err(|e| {
-        ApiError::new(
-            400,
-            "malformed-json",
-            Text::new("Isi permintaan bukan JSON yang sah.", format!("{e}.")),
-        )
-    })?;
+    let body: serde_json::Value = ntbcare_platform::http::json_body(req)?;
     let text = body["text"].as_str().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
         ApiError::new(
             422,

@@ -187,6 +187,17 @@ pub fn require_secret(req: &Request, header: &str, variable: &str) -> ApiResult<
 }
 
 /// Require `Authorization: Bearer <admin_token>`.
+/// The request's body as JSON, or 400 `malformed-json` saying why.
+pub fn json_body(req: &Request) -> ApiResult<serde_json::Value> {
+    serde_json::from_slice(req.body()).map_err(|e| {
+        ApiError::new(
+            400,
+            "malformed-json",
+            Text::new("Isi permintaan bukan JSON yang sah.", format!("The body is not valid JSON: {e}.")),
+        )
+    })
+}
+
 pub fn require_admin(req: &Request) -> ApiResult<()> {
     let expected = crate::variable("admin_token")?;
     let presented = req
