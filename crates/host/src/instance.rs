@@ -46,6 +46,7 @@ impl HostState {
                 allowed: component.key_value_stores.clone(),
                 stores: runtime.stores.clone(),
                 used: Default::default(),
+                last_written: Default::default(),
             },
             component_id: component.id.clone(),
             resolver: runtime.resolver.clone(),

@@ -34,6 +34,8 @@ pub struct KvCtx {
     /// Whether the instance wrote, or read a write not yet durable: its response then waits
     /// for [`Stores::sync`].
     pub used: Arc<AtomicBool>,
+    /// The label this instance last wrote to (see `Tracked`).
+    pub last_written: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl KvCtx {
@@ -42,7 +44,13 @@ impl KvCtx {
             return Err(spin_kv::Error::AccessDenied);
         }
         let store = self.stores.get(label).ok_or(spin_kv::Error::NoSuchStore)?;
-        Ok(Arc::new(Tracked::new(store, self.used.clone())))
+        Ok(Arc::new(Tracked::new(
+            store,
+            self.used.clone(),
+            label,
+            self.stores.clone(),
+            self.last_written.clone(),
+        )))
     }
 }
 

@@ -49,15 +49,43 @@ pub trait Store: Send + Sync {
 pub struct Tracked {
     inner: Arc<dyn Store>,
     needs_sync: Arc<AtomicBool>,
+    label: String,
+    stores: Arc<Stores>,
+    /// The label the request last wrote to, shared by all the stores it opened.
+    last_written: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Tracked {
-    pub fn new(inner: Arc<dyn Store>, needs_sync: Arc<AtomicBool>) -> Tracked {
-        Tracked { inner, needs_sync }
+    pub fn new(
+        inner: Arc<dyn Store>,
+        needs_sync: Arc<AtomicBool>,
+        label: &str,
+        stores: Arc<Stores>,
+        last_written: Arc<std::sync::Mutex<Option<String>>>,
+    ) -> Tracked {
+        Tracked { inner, needs_sync, label: label.to_string(), stores, last_written }
     }
 
     fn wrote(&self) {
         self.needs_sync.store(true, Ordering::Relaxed);
+    }
+
+    /// Spin commits every call in order, so a write to one store is durable before a later
+    /// write to another. Commits are shared per database here, and a kill could keep the later
+    /// store's write and lose the earlier one's: a request that moves on to write another
+    /// store first waits for what it wrote so far to be durable.
+    async fn before_write(&self) -> KvResult<()> {
+        self.wrote();
+        let switched = {
+            let mut last = self.last_written.lock().unwrap();
+            let switched = last.as_deref().is_some_and(|l| l != self.label);
+            *last = Some(self.label.clone());
+            switched
+        };
+        if switched {
+            self.stores.sync().await?;
+        }
+        Ok(())
     }
 
     /// After a read: anything it may have seen that is not durable yet?
@@ -76,11 +104,11 @@ impl Store for Tracked {
         r
     }
     async fn set(&self, key: &str, value: Vec<u8>) -> KvResult<()> {
-        self.wrote();
+        self.before_write().await?;
         self.inner.set(key, value).await
     }
     async fn delete(&self, key: &str) -> KvResult<()> {
-        self.wrote();
+        self.before_write().await?;
         self.inner.delete(key).await
     }
     async fn exists(&self, key: &str) -> KvResult<bool> {
@@ -100,20 +128,20 @@ impl Store for Tracked {
         r
     }
     async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()> {
-        self.wrote();
+        self.before_write().await?;
         self.inner.set_many(pairs).await
     }
     async fn delete_many(&self, keys: Vec<String>) -> KvResult<()> {
-        self.wrote();
+        self.before_write().await?;
         self.inner.delete_many(keys).await
     }
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        self.wrote();
+        self.before_write().await?;
         self.inner.increment(key, delta).await
     }
     async fn new_cas(&self, key: &str) -> KvResult<Box<dyn Cas>> {
         // A CAS reads and may write: the request waits for durability either way.
-        self.wrote();
+        self.before_write().await?;
         self.inner.new_cas(key).await
     }
     fn pending(&self, keys: Option<&[&str]>) -> bool {
