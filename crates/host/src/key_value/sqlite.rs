@@ -4,30 +4,33 @@
 //! Table: `spin_key_value(store TEXT, key TEXT, value BLOB, PRIMARY KEY(store, key))`, `store`
 //! being the label. Counters are 8-byte little-endian i64.
 //!
-//! Concurrency and durability: the file is in WAL mode. All writes go to one writer thread,
-//! which applies each at once inside an open transaction and answers the guest, and commits
+//! Concurrency and durability: the file is in WAL mode. A write is applied at once, in the
+//! calling task, to one writer connection (behind a mutex held for the microseconds a
+//! statement takes) inside an open transaction, and answered. A committer thread commits
 //! when a request is about to answer its client ([`Database::sync`], called by the runtime
-//! before a response leaves) and nothing else is queued: one commit, one fsync, covers every
-//! request that wrote meanwhile (group commit), a request waits for one commit rather than
-//! one per write, and no async task ever waits on a lock held across an fsync. So what a
+//! before a response leaves, and before anything leaves the process): every request that
+//! arrives while it commits and fsyncs queues behind it, and the next commit, one fsync,
+//! covers them all (group commit). A request waits for one commit rather than one per
+//! write, no write waits on an fsync, and no thread hand-off is paid per write. So what a
 //! client is told has been stored is durable, as when each write waited for its own commit;
-//! a transaction nobody waits on is committed within 20 ms. Reads see every applied write:
-//! a key written since the last commit is read through the writer's connection, any other
-//! on a small pool of read connections (WAL lets those proceed while the writer commits),
-//! point reads in the calling task. One failing write (say, `increment` over a non-counter)
-//! fails alone: a batch runs inside its own SAVEPOINT, a single statement needs none. If
-//! SQLite loses a transaction (I/O error, disk full), writes the guests were answered are
-//! gone: the store then refuses everything until the host restarts, so none of them is
-//! acknowledged to a client.
+//! a transaction nobody waits on is committed within 40 ms. Reads see every applied write:
+//! a key written since its last durable commit is read through the writer's connection, any
+//! other on a small pool of read connections (WAL lets those proceed while the writer
+//! commits), point reads in the calling task. One failing write (say, `increment` over a
+//! non-counter) fails alone: a batch runs inside its own SAVEPOINT, a single statement needs
+//! none. If SQLite loses a transaction (I/O error, disk full), writes the guests were
+//! answered are gone: the store then refuses everything until the host restarts, so none of
+//! them is acknowledged to a client. Checkpoints (copying the WAL into the database file)
+//! run on a thread of their own, passively, so a commit never waits for one.
 //!
-//! Durability: FULL by default — after each group commit the WAL is fsynced (by a syncer
-//! thread, while the writer goes on applying the next transaction) before any of its requests
+//! Durability: FULL by default — after each group commit the WAL is fsynced (by the committer
+//! thread, while new writes go on into the next transaction) before any of its requests
 //! answers, so an acknowledged write survives kill -9 of this process and also power loss, as
 //! Spin's own store (rollback journal, synchronous=FULL) does. (The connection runs SQLite's
 //! synchronous=NORMAL, which in WAL mode syncs around checkpoints itself; the commit's own
-//! fsync is the syncer's.) `NTBCARE_KV_SYNC=normal` skips that fsync: an acknowledged write
-//! still survives a crash of this process (the WAL is written before the commit returns; only
-//! an OS crash or power loss can lose the last commits).
+//! fsync is the committer's.) `NTBCARE_KV_SYNC=normal` skips that fsync: an acknowledged
+//! write still survives a crash of this process (the WAL is written before the commit
+//! returns; only an OS crash or power loss can lose the last commits).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -57,41 +60,21 @@ impl Sync {
     }
 }
 
-/// Most writes one transaction takes; bounds the latency of the first write in a group.
+/// Most writes one transaction takes before the committer is asked to commit it.
 const MAX_GROUP: usize = 512;
 const READERS: usize = 4;
+/// Longest a transaction stays open with nobody waiting on it.
+const MAX_OPEN: Duration = Duration::from_millis(20);
+/// Writes between two passive checkpoints (about SQLite's default of 1,000 WAL pages).
+const CHECKPOINT_EVERY: u64 = 1000;
 
 enum Op {
-    Set {
-        store: String,
-        key: String,
-        value: Vec<u8>,
-    },
-    Delete {
-        store: String,
-        key: String,
-    },
-    SetMany {
-        store: String,
-        pairs: Vec<(String, Vec<u8>)>,
-    },
-    DeleteMany {
-        store: String,
-        keys: Vec<String>,
-    },
-    Increment {
-        store: String,
-        key: String,
-        delta: i64,
-    },
-    Cas {
-        store: String,
-        key: String,
-        expected: Option<Vec<u8>>,
-        new: Vec<u8>,
-    },
-    /// In-memory databases have one connection: reads go through the writer too.
-    Read(Box<dyn FnOnce(&Connection) + Send>),
+    Set { store: String, key: String, value: Vec<u8> },
+    Delete { store: String, key: String },
+    SetMany { store: String, pairs: Vec<(String, Vec<u8>)> },
+    DeleteMany { store: String, keys: Vec<String> },
+    Increment { store: String, key: String, delta: i64 },
+    Cas { store: String, key: String, expected: Option<Vec<u8>>, new: Vec<u8> },
 }
 
 enum Out {
@@ -100,19 +83,18 @@ enum Out {
     Bool(bool),
 }
 
-enum Job {
-    Write {
-        op: Op,
-        reply: oneshot::Sender<KvResult<Out>>,
-    },
-    /// Reply once everything applied before it is committed.
+/// What the committer thread is woken for.
+enum Wake {
+    /// Answer once everything applied before it is committed and durable.
     Barrier(Waiter),
+    /// The open transaction reached [`MAX_GROUP`] writes.
+    Full,
 }
 
 type Waiter = oneshot::Sender<KvResult<()>>;
 
-/// What the writer shares with the tasks: how far it has applied and committed, the keys
-/// written since the last commit, and whether a failed transaction broke the store.
+/// What the writers, the committer and the readers share: how far writes have been applied
+/// and made durable, the keys written since, and whether a lost transaction broke the store.
 #[derive(Default)]
 struct Shared {
     applied: AtomicU64,
@@ -126,9 +108,42 @@ struct Shared {
     broken: Mutex<Option<String>>,
 }
 
+impl Shared {
+    fn broken(&self) -> KvResult<()> {
+        match &*self.broken.lock().unwrap() {
+            Some(e) => Err(format!("key-value store failed, restart the host: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything written up to `seq` is durable: its keys need no more care.
+    fn made_durable(&self, seq: u64) {
+        self.dirty.lock().unwrap().retain(|_, last| *last > seq);
+        self.durable.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    fn lose(&self, why: &str) {
+        crate::log::error(
+            "the key-value store refuses writes until the host restarts",
+            &[("error", why.into())],
+        );
+        *self.broken.lock().unwrap() = Some(why.to_string());
+        self.dirty.lock().unwrap().clear();
+    }
+}
+
+/// The writer connection and its open transaction.
+struct Writer {
+    conn: Connection,
+    /// When the open transaction began, if one is open.
+    open_since: Option<Instant>,
+    ops: usize,
+}
+
 pub struct Database {
     path: Option<PathBuf>,
-    writer: mpsc::Sender<Job>,
+    writer: Arc<Mutex<Writer>>,
+    committer: mpsc::Sender<Wake>,
     readers: Arc<Mutex<Vec<Connection>>>,
     shared: Arc<Shared>,
 }
@@ -149,7 +164,7 @@ fn open_connection(path: &Option<PathBuf>) -> Result<Connection> {
     Ok(conn)
 }
 
-const STOPPED: &str = "key-value writer has stopped";
+const STOPPED: &str = "key-value committer has stopped";
 
 impl Database {
     pub fn open(path: Option<PathBuf>, sync: Sync) -> Result<Database> {
@@ -164,50 +179,79 @@ impl Database {
             if !mode.eq_ignore_ascii_case("wal") {
                 anyhow::bail!("could not put {} in WAL mode (got {mode})", p.display());
             }
+            // Checkpoints run on their own thread (`checkpointer_loop`), never in a commit.
+            conn.execute_batch("PRAGMA wal_autocheckpoint=0;")?;
         }
-        // NORMAL: a commit writes the WAL but does not fsync it. With `Sync::Full` the syncer
-        // thread fsyncs the WAL after each commit, while the writer goes on with the next
-        // transaction, and only then are the commit's waiters answered.
+        // NORMAL: a commit writes the WAL but does not fsync it. With `Sync::Full` the
+        // committer fsyncs the WAL after each commit, and only then answers its waiters.
         conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         conn.execute(CREATE, [])?;
-        let (tx, rx) = mpsc::channel::<Job>();
         let shared = Arc::new(Shared::default());
+        let writer = Arc::new(Mutex::new(Writer { conn, open_since: None, ops: 0 }));
         let name = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into());
-        let syncer = match (&path, sync) {
-            (Some(p), Sync::Full) => {
-                let (stx, srx) = mpsc::channel::<(u64, Vec<Waiter>)>();
-                let wal = PathBuf::from(format!("{}-wal", p.display()));
-                let syncer_shared = shared.clone();
+        let checkpointer = match &path {
+            Some(p) => {
+                let (ctx, crx) = mpsc::sync_channel::<()>(1);
+                let p = p.clone();
                 std::thread::Builder::new()
-                    .name(format!("kv-syncer {name}"))
-                    .spawn(move || syncer_loop(wal, syncer_shared, srx))?;
-                Some(stx)
+                    .name(format!("kv-checkpoint {name}"))
+                    .spawn(move || checkpointer_loop(p, crx))?;
+                Some(ctx)
             }
-            _ => None,
+            None => None,
         };
-        let writer_shared = shared.clone();
-        std::thread::Builder::new()
-            .name(format!("kv-writer {name}"))
-            .spawn(move || Writer::new(conn, writer_shared, syncer).run(rx))?;
-        Ok(Database { path, writer: tx, readers: Arc::new(Mutex::new(Vec::new())), shared })
-    }
-
-    fn send(&self, job: Job) -> KvResult<()> {
-        self.writer.send(job).map_err(|_| STOPPED.to_string())
+        let (tx, rx) = mpsc::channel::<Wake>();
+        let committer = Committer {
+            writer: writer.clone(),
+            shared: shared.clone(),
+            wal: match (&path, sync) {
+                (Some(p), Sync::Full) => Some(PathBuf::from(format!("{}-wal", p.display()))),
+                _ => None,
+            },
+            wal_file: None,
+            checkpointer,
+            since_checkpoint: 0,
+        };
+        std::thread::Builder::new().name(format!("kv-commit {name}")).spawn(move || committer.run(rx))?;
+        Ok(Database { path, writer, committer: tx, readers: Arc::new(Mutex::new(Vec::new())), shared })
     }
 
     fn check_broken(&self) -> KvResult<()> {
-        match &*self.shared.broken.lock().unwrap() {
-            Some(e) => Err(format!("key-value store failed, restart the host: {e}")),
-            None => Ok(()),
-        }
+        self.shared.broken()
     }
 
-    async fn write(&self, op: Op) -> KvResult<Out> {
+    /// Apply one write in the open transaction (opening one if needed) and answer at once.
+    fn write(&self, op: Op) -> KvResult<Out> {
         self.check_broken()?;
-        let (tx, rx) = oneshot::channel();
-        self.send(Job::Write { op, reply: tx })?;
-        rx.await.map_err(|_| STOPPED.to_string())?
+        let mut w = self.writer.lock().unwrap();
+        // Checked again under the lock: a transaction lost meanwhile must not be reopened.
+        self.check_broken()?;
+        if w.open_since.is_none() {
+            w.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| format!("key-value transaction failed: {e}"))?;
+            w.open_since = Some(Instant::now());
+        }
+        let keys = op.keys();
+        let res = apply_alone(&w.conn, op);
+        if w.conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (I/O error, disk full): writes already
+            // answered are gone. Nothing after this may be acknowledged as durable.
+            w.open_since = None;
+            w.ops = 0;
+            self.shared
+                .lose(&res.as_ref().err().cloned().unwrap_or_else(|| "transaction rolled back".into()));
+            return Err("key-value transaction was rolled back".into());
+        }
+        w.ops += 1;
+        let seq = self.shared.applied.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared.dirty.lock().unwrap().extend(keys.into_iter().map(|k| (k, seq)));
+        let full = w.ops == MAX_GROUP;
+        drop(w);
+        if full {
+            let _ = self.committer.send(Wake::Full);
+        }
+        res
     }
 
     /// Wait until every write applied so far is committed (durable): a request's response
@@ -218,7 +262,7 @@ impl Database {
             return self.check_broken();
         }
         let (tx, rx) = oneshot::channel();
-        self.send(Job::Barrier(tx))?;
+        self.committer.send(Wake::Barrier(tx)).map_err(|_| STOPPED.to_string())?;
         rx.await.map_err(|_| STOPPED.to_string())?
     }
 
@@ -234,9 +278,9 @@ impl Database {
         }
     }
 
-    /// Run a read. It sees every write applied so far: a key written since the last commit
-    /// is read through the writer's connection; any other on a read connection (WAL lets
-    /// those proceed while the writer commits), point reads in the calling task and a
+    /// Run a read. It sees every write applied so far: a key written since it was last made
+    /// durable is read through the writer's connection; any other on a read connection (WAL
+    /// lets those proceed while the writer commits), point reads in the calling task and a
     /// `scan` (which may take long) on the blocking pool.
     async fn read<T: Send + 'static>(
         &self,
@@ -245,13 +289,14 @@ impl Database {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> KvResult<T> {
         if self.path.is_none() || through_writer {
-            let (tx, rx) = oneshot::channel();
-            let op = Op::Read(Box::new(move |c| {
-                let _ = tx.send(f(c).map_err(|e| e.to_string()));
-            }));
-            let (unit, _) = oneshot::channel();
-            self.send(Job::Write { op, reply: unit })?;
-            return rx.await.map_err(|_| STOPPED.to_string())?;
+            let writer = self.writer.clone();
+            let run = move || f(&writer.lock().unwrap().conn).map_err(|e| e.to_string());
+            if !scan {
+                return run();
+            }
+            return tokio::task::spawn_blocking(run)
+                .await
+                .map_err(|e| format!("key-value read failed: {e}"))?;
         }
         let readers = self.readers.clone();
         let path = self.path.clone();
@@ -277,227 +322,137 @@ impl Database {
     }
 }
 
-/// The writer thread: applies each write at once in the open transaction and answers it,
-/// then commits when a request waits on [`Database::sync`] and nothing else is queued (so
-/// one commit covers every request that arrived meanwhile), or when the transaction grows
-/// old or large.
-struct Writer {
-    conn: Connection,
+/// The committer thread: commits the open transaction when a request waits on
+/// [`Database::sync`] (with every other request that queued meanwhile), when it reaches
+/// [`MAX_GROUP`] writes or when it has been open [`MAX_OPEN`]; then fsyncs the WAL and
+/// answers the waiters.
+struct Committer {
+    writer: Arc<Mutex<Writer>>,
     shared: Arc<Shared>,
-    /// When the open transaction began, if one is open.
-    open_since: Option<Instant>,
-    ops: usize,
-    waiters: Vec<Waiter>,
-    /// Where committed transactions go to be fsynced (`Sync::Full` on a file).
-    syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>,
-    /// When the first of `waiters` arrived.
-    waiting_since: Option<Instant>,
+    /// The WAL to fsync after each commit (`Sync::Full` on a file).
+    wal: Option<PathBuf>,
+    wal_file: Option<std::fs::File>,
+    /// Wakes the checkpoint thread.
+    checkpointer: Option<mpsc::SyncSender<()>>,
+    since_checkpoint: u64,
 }
 
-/// Longest a transaction stays open with nobody waiting on it.
-const MAX_OPEN: Duration = Duration::from_millis(20);
-/// Longest a request waits for a commit while other work keeps the writer busy.
-const MAX_WAIT: Duration = Duration::from_millis(2);
-
-impl Writer {
-    fn new(
-        conn: Connection,
-        shared: Arc<Shared>,
-        syncer: Option<mpsc::Sender<(u64, Vec<Waiter>)>>,
-    ) -> Writer {
-        Writer { conn, shared, open_since: None, ops: 0, waiters: Vec::new(), syncer, waiting_since: None }
-    }
-
-    /// Answer `waiters` once what was committed up to `seq` is durable.
-    fn release(&mut self, seq: u64, waiters: Vec<Waiter>) {
-        match &self.syncer {
-            Some(syncer) => {
-                if let Err(mpsc::SendError((_, waiters))) = syncer.send((seq, waiters)) {
-                    for w in waiters {
-                        let _ = w.send(Err("key-value syncer has stopped".into()));
-                    }
-                }
-            }
-            None => {
-                made_durable(&self.shared, seq);
-                for w in waiters {
-                    let _ = w.send(Ok(()));
-                }
-            }
-        }
-    }
-
-    fn run(mut self, rx: mpsc::Receiver<Job>) {
+impl Committer {
+    fn run(mut self, rx: mpsc::Receiver<Wake>) {
         loop {
-            let job = match self.open_since {
-                None => match rx.recv() {
-                    Ok(j) => j,
-                    Err(_) => return,
-                },
-                Some(since) => {
-                    let due =
-                        !self.waiters.is_empty() || self.ops >= MAX_GROUP || since.elapsed() >= MAX_OPEN;
-                    // Work keeps coming: don't keep a waiting request past a short while.
-                    let overdue = self.waiting_since.is_some_and(|t| t.elapsed() >= MAX_WAIT);
-                    let next = if due {
-                        rx.try_recv().map_err(|e| e == mpsc::TryRecvError::Disconnected)
-                    } else {
-                        rx.recv_timeout(MAX_OPEN.saturating_sub(since.elapsed()))
-                            .map_err(|e| e == mpsc::RecvTimeoutError::Disconnected)
-                    };
-                    match next {
-                        // Keep taking work while it comes, up to a group's size.
-                        Ok(j) if self.ops < MAX_GROUP && !overdue => j,
-                        Ok(j) => {
-                            self.commit();
-                            j
-                        }
-                        Err(disconnected) => {
-                            self.commit();
-                            if disconnected {
-                                return;
-                            }
-                            continue;
-                        }
-                    }
+            let mut waiters = Vec::new();
+            let mut full = false;
+            let mut stopping = false;
+            match rx.recv_timeout(MAX_OPEN) {
+                Ok(Wake::Barrier(w)) => waiters.push(w),
+                Ok(Wake::Full) => full = true,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => stopping = true,
+            }
+            // Everyone who queued meanwhile shares this commit.
+            while let Ok(wake) = rx.try_recv() {
+                match wake {
+                    Wake::Barrier(w) => waiters.push(w),
+                    Wake::Full => full = true,
                 }
-            };
-            match job {
-                Job::Barrier(reply) => {
-                    if let Err(e) = self.broken() {
-                        let _ = reply.send(Err(e));
-                    } else if self.open_since.is_some() {
-                        self.waiting_since.get_or_insert_with(Instant::now);
-                        self.waiters.push(reply);
-                    } else {
-                        // Committed already; maybe not yet fsynced.
-                        let seq = self.shared.applied.load(Ordering::Acquire);
-                        self.release(seq, vec![reply]);
-                    }
-                }
-                Job::Write { op, reply } => {
-                    let res = self.apply(op);
-                    let _ = reply.send(res);
-                }
+            }
+            let committed = self.commit(!waiters.is_empty() || full || stopping);
+            let res = committed.and_then(|seq| match seq {
+                Some(seq) => self.make_durable(seq).map(|()| seq),
+                None => Ok(self.shared.durable.load(Ordering::Acquire)),
+            });
+            for w in waiters {
+                let _ = w.send(res.clone().map(|_| ()));
+            }
+            if stopping {
+                return;
             }
         }
     }
 
-    fn broken(&self) -> KvResult<()> {
-        match &*self.shared.broken.lock().unwrap() {
-            Some(e) => Err(format!("key-value store failed, restart the host: {e}")),
-            None => Ok(()),
-        }
-    }
-
-    fn apply(&mut self, op: Op) -> KvResult<Out> {
-        if let Op::Read(f) = op {
-            f(&self.conn);
-            return Ok(Out::Unit);
-        }
-        self.broken()?;
-        if self.open_since.is_none() {
-            self.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(|e| format!("key-value transaction failed: {e}"))?;
-            self.open_since = Some(Instant::now());
-        }
-        let keys = op.keys();
-        let res = apply_alone(&self.conn, op);
-        if self.conn.is_autocommit() {
-            // SQLite rolled the whole transaction back (I/O error, disk full): writes already
-            // answered are gone. Nothing after this may be acknowledged as durable.
-            self.lose(res.as_ref().err().cloned().unwrap_or_else(|| "transaction rolled back".into()));
-            return Err("key-value transaction was rolled back".into());
-        }
-        self.ops += 1;
-        let seq = self.shared.applied.fetch_add(1, Ordering::AcqRel) + 1;
-        self.shared.dirty.lock().unwrap().extend(keys.into_iter().map(|k| (k, seq)));
-        res
-    }
-
-    fn commit(&mut self) {
-        if self.open_since.take().is_none() {
-            return;
-        }
-        self.ops = 0;
-        self.waiting_since = None;
-        match self.conn.execute_batch("COMMIT") {
-            Ok(()) => {
-                let seq = self.shared.applied.load(Ordering::Acquire);
-                let waiters = std::mem::take(&mut self.waiters);
-                self.release(seq, waiters);
-            }
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                self.lose(format!("key-value commit failed: {e}"));
-            }
-        }
-    }
-
-    fn lose(&mut self, why: String) {
-        crate::log::error(
-            "the key-value store refuses writes until the host restarts",
-            &[("error", why.to_string().as_str().into())],
-        );
-        self.open_since = None;
-        self.ops = 0;
-        self.waiting_since = None;
-        *self.shared.broken.lock().unwrap() = Some(why.clone());
-        self.shared.dirty.lock().unwrap().clear();
-        for w in self.waiters.drain(..) {
-            let _ = w.send(Err(why.clone()));
-        }
-    }
-}
-
-/// Everything written up to `seq` is durable: its keys need no more care.
-fn made_durable(shared: &Shared, seq: u64) {
-    shared.dirty.lock().unwrap().retain(|_, last| *last > seq);
-    shared.durable.fetch_max(seq, Ordering::AcqRel);
-}
-
-/// fsync the WAL for every commit handed over, as many at once as are waiting, then answer
-/// their waiters. A failed fsync breaks the store, as a lost transaction does.
-fn syncer_loop(wal: PathBuf, shared: Arc<Shared>, rx: mpsc::Receiver<(u64, Vec<Waiter>)>) {
-    let mut file: Option<std::fs::File> = None;
-    while let Ok(first) = rx.recv() {
-        let mut seq = first.0;
-        let mut waiters = first.1;
-        while let Ok((s, w)) = rx.try_recv() {
-            seq = seq.max(s);
-            waiters.extend(w);
-        }
-        let res = if shared.durable.load(Ordering::Acquire) >= seq {
-            Ok(())
-        } else {
-            let f = match file.take() {
-                Some(f) => Ok(f),
-                None => std::fs::File::open(&wal),
-            };
-            f.and_then(|f| {
-                let r = f.sync_data();
-                file = Some(f);
-                r
-            })
-            .map_err(|e| format!("fsync of {} failed: {e}", wal.display()))
+    /// Commit the open transaction if `now` or it is old; `Some(seq)`: everything applied up
+    /// to `seq` is committed and waits for [`Committer::make_durable`].
+    fn commit(&mut self, now: bool) -> KvResult<Option<u64>> {
+        let mut w = self.writer.lock().unwrap();
+        self.shared.broken()?;
+        let Some(since) = w.open_since else {
+            // Nothing open: everything applied is committed (maybe not yet fsynced).
+            let seq = self.shared.applied.load(Ordering::Acquire);
+            return Ok((seq > self.shared.durable.load(Ordering::Acquire)).then_some(seq));
         };
-        match res {
+        if !now && since.elapsed() < MAX_OPEN {
+            return Ok(None);
+        }
+        let ops = w.ops as u64;
+        w.open_since = None;
+        w.ops = 0;
+        match w.conn.execute_batch("COMMIT") {
             Ok(()) => {
-                made_durable(&shared, seq);
-                for w in waiters {
-                    let _ = w.send(Ok(()));
-                }
+                self.since_checkpoint += ops;
+                Ok(Some(self.shared.applied.load(Ordering::Acquire)))
             }
             Err(e) => {
-                crate::log::error(
-                    "the key-value store refuses writes until the host restarts",
-                    &[("error", e.to_string().as_str().into())],
-                );
-                *shared.broken.lock().unwrap() = Some(e.clone());
-                for w in waiters {
-                    let _ = w.send(Err(e.clone()));
+                let _ = w.conn.execute_batch("ROLLBACK");
+                let why = format!("key-value commit failed: {e}");
+                self.shared.lose(&why);
+                Err(why)
+            }
+        }
+    }
+
+    /// fsync the WAL (with `Sync::Full`) so that everything committed up to `seq` survives a
+    /// crash. A failed fsync breaks the store, as a lost transaction does.
+    fn make_durable(&mut self, seq: u64) -> KvResult<()> {
+        if let Some(wal) = &self.wal {
+            let file = match self.wal_file.take() {
+                Some(f) => Ok(f),
+                None => std::fs::File::open(wal),
+            };
+            let synced = file.and_then(|f| {
+                let r = f.sync_data();
+                self.wal_file = Some(f);
+                r
+            });
+            if let Err(e) = synced {
+                let why = format!("fsync of {} failed: {e}", wal.display());
+                self.shared.lose(&why);
+                return Err(why);
+            }
+        }
+        self.shared.made_durable(seq);
+        if self.since_checkpoint >= CHECKPOINT_EVERY {
+            if let Some(c) = &self.checkpointer {
+                if c.try_send(()).is_ok() {
+                    self.since_checkpoint = 0;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copy the WAL back into the database file, passively (never blocking the writer or the
+/// readers), whenever the committer says enough has been written since the last time.
+fn checkpointer_loop(path: PathBuf, rx: mpsc::Receiver<()>) {
+    let mut conn: Option<Connection> = None;
+    while rx.recv().is_ok() {
+        if conn.is_none() {
+            conn = open_connection(&Some(path.clone()))
+                .and_then(|c| {
+                    c.execute_batch("PRAGMA synchronous=NORMAL;")?;
+                    Ok(c)
+                })
+                .map_err(|e| {
+                    crate::log::warn(
+                        "key-value checkpoint connection failed",
+                        &[("error", format!("{e:#}").as_str().into())],
+                    )
+                })
+                .ok();
+        }
+        if let Some(c) = &conn {
+            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                crate::log::warn("key-value checkpoint failed", &[("error", e.to_string().as_str().into())]);
             }
         }
     }
@@ -513,7 +468,6 @@ impl Op {
             | Op::Cas { store, key, .. } => vec![(store.clone(), key.clone())],
             Op::SetMany { store, pairs } => pairs.iter().map(|(k, _)| (store.clone(), k.clone())).collect(),
             Op::DeleteMany { store, keys } => keys.iter().map(|k| (store.clone(), k.clone())).collect(),
-            Op::Read(_) => vec![],
         }
     }
 }
@@ -606,7 +560,6 @@ fn apply(conn: &Connection, op: Op) -> KvResult<Out> {
             };
             Ok(Out::Bool(changed == 1))
         }
-        Op::Read(_) => unreachable!("reads are handled by the writer"),
     }
 }
 
@@ -636,11 +589,11 @@ impl Store for SqliteStore {
     }
 
     async fn set(&self, key: &str, value: Vec<u8>) -> KvResult<()> {
-        self.db.write(Op::Set { store: self.name.clone(), key: key.into(), value }).await.map(|_| ())
+        self.db.write(Op::Set { store: self.name.clone(), key: key.into(), value }).map(|_| ())
     }
 
     async fn delete(&self, key: &str) -> KvResult<()> {
-        self.db.write(Op::Delete { store: self.name.clone(), key: key.into() }).await.map(|_| ())
+        self.db.write(Op::Delete { store: self.name.clone(), key: key.into() }).map(|_| ())
     }
 
     async fn exists(&self, key: &str) -> KvResult<bool> {
@@ -688,15 +641,15 @@ impl Store for SqliteStore {
     }
 
     async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()> {
-        self.db.write(Op::SetMany { store: self.name.clone(), pairs }).await.map(|_| ())
+        self.db.write(Op::SetMany { store: self.name.clone(), pairs }).map(|_| ())
     }
 
     async fn delete_many(&self, keys: Vec<String>) -> KvResult<()> {
-        self.db.write(Op::DeleteMany { store: self.name.clone(), keys }).await.map(|_| ())
+        self.db.write(Op::DeleteMany { store: self.name.clone(), keys }).map(|_| ())
     }
 
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        match self.db.write(Op::Increment { store: self.name.clone(), key: key.into(), delta }).await? {
+        match self.db.write(Op::Increment { store: self.name.clone(), key: key.into(), delta })? {
             Out::I64(n) => Ok(n),
             _ => Err("unexpected increment result".into()),
         }
@@ -720,7 +673,7 @@ impl SqliteStore {
     /// absent when read, or was never read) is an unconditional upsert, exactly as in Spin:
     /// two first writers can both succeed. Returns whether it swapped.
     async fn compare_and_swap(&self, key: &str, expected: Option<Vec<u8>>, new: Vec<u8>) -> KvResult<bool> {
-        match self.db.write(Op::Cas { store: self.name.clone(), key: key.into(), expected, new }).await? {
+        match self.db.write(Op::Cas { store: self.name.clone(), key: key.into(), expected, new })? {
             Out::Bool(b) => Ok(b),
             _ => Err("unexpected swap result".into()),
         }
