@@ -62,7 +62,7 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
         .filter(|r| valid_reference(r))
         .ok_or_else(bad_reference)?;
     let store = SpinStore::open_default()?;
-    let submission = Submission::from_json(body.to_string().as_bytes(), &data::directory(&store)?)
+    let submission = Submission::from_json(body.to_string().as_bytes(), &data::codes(&store)?)
         .map_err(submission_error)?;
     let name = scope_name(&partner);
     let scope = Scope { name: &name, key: &reference };

@@ -105,7 +105,7 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
         return Err(ApiError::payload_too_large(limits::JSON_BODY_MAX_BYTES));
     }
     let store = SpinStore::open_default()?;
-    let submission = Submission::from_json(&json, &data::directory(&store)?).map_err(submission_error)?;
+    let submission = Submission::from_json(&json, &data::codes(&store)?).map_err(submission_error)?;
     let identity = SpinStore::open("identity")?;
     let now = SystemClock.now();
     within_limits(&store, &req, &submission, now)?;

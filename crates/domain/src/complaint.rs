@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::clock::Timestamp;
-use crate::directory::{Directory, UnitId};
+use crate::directory::{Directory, RegionsAndCategories, UnitId};
 use crate::language::{Language, Text};
 use crate::lifecycle::{CaseStatus, Event};
 use crate::region::RegionCode;
@@ -324,7 +324,10 @@ const NTB_LON: (f64, f64) = (115.6, 119.6);
 
 impl Submission {
     /// Parse a JSON body from the web or mobile API against the directory.
-    pub fn from_json(body: &[u8], directory: &Directory) -> Result<Submission, SubmissionError> {
+    pub fn from_json(
+        body: &[u8],
+        directory: &(impl RegionsAndCategories + ?Sized),
+    ) -> Result<Submission, SubmissionError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| SubmissionError::MalformedJson(e.to_string()))?;
         let Value::Object(obj) = value else { return Err(SubmissionError::NotAnObject) };

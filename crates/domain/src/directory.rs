@@ -119,6 +119,60 @@ pub struct Directory {
     pub categories: Vec<Category>,
 }
 
+/// What a submission is checked against: the regions NTB Care serves and the complaint
+/// categories, without the units. Reading them alone from the directory's JSON skips the
+/// part of the document that costs most to parse, on the path every new complaint takes.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Codes {
+    #[serde(rename = "region")]
+    pub regions: Vec<Region>,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+}
+
+/// Looking up the region and category a complaint names: the whole [`Directory`] or its
+/// [`Codes`] answer alike.
+pub trait RegionsAndCategories {
+    /// The province or regency/city a code belongs to, if NTB Care serves it. District and
+    /// village codes resolve to their regency/city.
+    fn region(&self, code: &RegionCode) -> Option<&Region>;
+    fn category(&self, code: &str) -> Option<&Category>;
+}
+
+impl Codes {
+    /// The regions and categories of the shipped directory.
+    pub fn seed() -> Codes {
+        Codes::from_json(SEED_JSON).expect("the shipped directory is valid")
+    }
+
+    /// From a directory's JSON form (checked as a whole when it was saved).
+    pub fn from_json(text: &str) -> Result<Codes, DirectoryError> {
+        serde_json::from_str::<Codes>(text)
+            .map_err(|e| DirectoryError::Inconsistent(format!("not a directory: {e}")))
+    }
+}
+
+impl RegionsAndCategories for Codes {
+    fn region(&self, code: &RegionCode) -> Option<&Region> {
+        let regency = code.regency();
+        self.regions.iter().find(|r| r.code == regency)
+    }
+
+    fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+}
+
+impl RegionsAndCategories for Directory {
+    fn region(&self, code: &RegionCode) -> Option<&Region> {
+        Directory::region(self, code)
+    }
+
+    fn category(&self, code: &str) -> Option<&Category> {
+        Directory::category(self, code)
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum DirectoryError {
     #[error("directory is not valid TOML: {0}")]
@@ -191,6 +245,19 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_the_directorys_regions_and_categories() {
+        let dir = Directory::seed();
+        let codes = Codes::seed();
+        assert_eq!(codes.regions, dir.regions);
+        assert_eq!(codes.categories, dir.categories);
+        let village = RegionCode::parse("52.71.01.1001").unwrap();
+        assert_eq!(RegionsAndCategories::region(&codes, &village), dir.region(&village));
+        assert!(RegionsAndCategories::category(&codes, "kesehatan").is_some());
+        assert!(RegionsAndCategories::category(&codes, "unknown").is_none());
+        assert!(Codes::from_json("{\"region\": 1}").is_err());
+    }
 
     #[test]
     fn seed_has_the_province_and_its_ten_regencies_and_cities() {

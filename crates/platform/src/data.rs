@@ -6,7 +6,7 @@
 
 use ntbcare_domain::answers::AnswerTemplates;
 use ntbcare_domain::calendar::WorkingCalendar;
-use ntbcare_domain::directory::Directory;
+use ntbcare_domain::directory::{Codes, Directory};
 use ntbcare_domain::routing::RoutingRules;
 use ntbcare_domain::sla::SlaRules;
 use ntbcare_domain::store::KeyValue;
@@ -89,6 +89,14 @@ pub fn directory(store: &SpinStore) -> ApiResult<Directory> {
     match json_text(store, Document::Directory)? {
         None => Ok(Directory::seed()),
         Some(json) => Directory::from_json(&json).map_err(|e| corrupt(Document::Directory, e)),
+    }
+}
+
+/// The directory's regions and categories alone: what a new complaint is checked against.
+pub fn codes(store: &SpinStore) -> ApiResult<Codes> {
+    match json_text(store, Document::Directory)? {
+        None => Ok(Codes::seed()),
+        Some(json) => Codes::from_json(&json).map_err(|e| corrupt(Document::Directory, e)),
     }
 }
 
