@@ -54,7 +54,7 @@ fn contact_key(reporter: &Reporter) -> Option<String> {
         .or_else(|| reporter.email.as_ref().map(|e| e.as_str().to_lowercase()))
         .or_else(|| reporter.handle.clone())?;
     let digest = Sha256::digest(contact.as_bytes());
-    Some(format!("recent/{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Some(format!("recent/{}", crate::hex::encode(&digest[..16])))
 }
 
 /// Remember a new complaint of this reporter and answer the earlier one it likely

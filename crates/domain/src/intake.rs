@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::complaint::{Channel, Complaint, Privacy, Reporter, Submission};
+use crate::hex::encode as hex;
 use crate::keys;
 use crate::language::Language;
 use crate::lifecycle::{Action, Actor, CaseStatus, Event};
@@ -143,10 +144,6 @@ pub fn tracking_secret_matches(complaint: &Complaint, presented: &str) -> bool {
     let a = tracking_secret_sha256(presented);
     let b = &complaint.tracking_secret_sha256;
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, thiserror::Error)]

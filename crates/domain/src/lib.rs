@@ -20,6 +20,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod directory;
 pub mod duplicates;
+pub mod hex;
 pub mod idempotency;
 pub mod intake;
 pub mod keys;

@@ -55,7 +55,7 @@ impl Notice {
     ) -> Notice {
         let audience_code = serde_json::to_string(&audience).expect("audience encodes");
         let digest = Sha256::digest(format!("{ticket}\n{subject}\n{audience_code}\n{template}").as_bytes());
-        let id = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::hex::encode(&digest[..16]);
         Notice { id, ticket: ticket.clone(), audience, template: template.into(), fields, at }
     }
 

@@ -40,5 +40,5 @@ pub fn random_bytes(n: u64) -> Vec<u8> {
 
 /// `n` bytes from the host's secure random source, as lowercase hex.
 pub fn random_hex(n: u64) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+    ntbcare_domain::hex::encode(&random_bytes(n))
 }

@@ -39,7 +39,7 @@ pub(crate) fn sign_sha256_hex(secret: &str, parts: &[&[u8]]) -> String {
     for part in parts {
         mac.update(part);
     }
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&mac.finalize().into_bytes())
 }
 
 /// Compare two secrets of possibly different lengths without leaking where they differ.

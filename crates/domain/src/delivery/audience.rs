@@ -19,6 +19,7 @@ use crate::calendar::WorkingCalendar;
 use crate::clock::Timestamp;
 use crate::complaint::{Channel, Complaint, Reporter};
 use crate::directory::{Directory, UnitId};
+use crate::hex::encode as hex;
 use crate::intake;
 use crate::language::{Language, Text};
 use crate::notices::{Audience, Notice};
@@ -203,10 +204,6 @@ pub fn complete_fields(
 
 fn default_reason() -> Text {
     Text::new("lihat riwayat kasus", "see the case history")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The outbox message for one recipient of a notice; its id is stable for (notice, channel,

@@ -60,10 +60,7 @@ pub mod keys {
     }
 
     fn hashed(address: &str) -> String {
-        Sha256::digest(address.trim().trim_start_matches('+').as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex::encode(&Sha256::digest(address.trim().trim_start_matches('+').as_bytes()))
     }
 
     /// An opt-out of `channel` by `address` (hashed: listing keys reveals no one's number).

@@ -465,7 +465,7 @@ pub fn sign_gateway_request(secret: &str, timestamp: &str, body: &[u8]) -> Strin
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode(&mac.finalize().into_bytes());
     format!("sha256={hex}")
 }
 

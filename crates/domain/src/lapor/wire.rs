@@ -210,7 +210,7 @@ impl Multipart {
             hasher.update(bytes);
         }
         let digest = hasher.finalize();
-        let mut boundary: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let mut boundary = crate::hex::encode(&digest[..12]);
         boundary.insert_str(0, "ntbcare-");
         while self.parts.iter().any(|(_, _, b)| contains(b, boundary.as_bytes())) {
             boundary.push('x');
@@ -433,7 +433,7 @@ pub fn parse_complaints(resp: &WireResponse) -> Result<Vec<LaporComplaint>, Lapo
 
 /// A short stable digest, hex.
 pub fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())[..12].iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&Sha256::digest(text.as_bytes())[..12])
 }
 
 #[cfg(test)]
