@@ -47,7 +47,7 @@ fn decide(body: &[u8]) -> ApiResult {
         serde_json::from_slice(body).map_err(|e| invalid(format!("routing-request: {e}")))?;
     let region = RegionCode::parse(&request.region_code).map_err(|e| invalid(e.to_string()))?;
     let store = SpinStore::open_default()?;
-    let rules = data::routing_rules_in_force(&store)?;
+    let rules = data::routing_rules_in_force(&store, request.category.is_some())?;
     let decision = rules.decide(&RoutingInput {
         category: request.category.as_deref(),
         region: &region,

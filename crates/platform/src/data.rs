@@ -112,11 +112,12 @@ pub fn routing_rules(store: &SpinStore, directory: &Directory) -> ApiResult<Rout
 /// The rules in force, for deciding: without the directory, since they were checked against
 /// it when saved (and a directory is refused while the rules in force name a unit it drops),
 /// and the seed against the seed directory by the domain's tests. Routing decides on every
-/// complaint; parsing and checking the directory was a third of its work.
-pub fn routing_rules_in_force(store: &SpinStore) -> ApiResult<RoutingRules> {
+/// complaint; parsing and checking the directory was a third of its work. `category_given`:
+/// see [`RoutingRules::in_force_from_json`].
+pub fn routing_rules_in_force(store: &SpinStore, category_given: bool) -> ApiResult<RoutingRules> {
     let json = json_text(store, Document::RoutingRules)?;
     let text = json.as_deref().unwrap_or(ntbcare_domain::routing::SEED_JSON);
-    serde_json::from_str(text).map_err(|e| corrupt(Document::RoutingRules, e))
+    RoutingRules::in_force_from_json(text, category_given).map_err(|e| corrupt(Document::RoutingRules, e))
 }
 
 pub fn calendar(store: &SpinStore) -> ApiResult<WorkingCalendar> {
