@@ -218,7 +218,7 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
             Outcome::Added(ticket.to_string())
         }
         _ => {
-            let accepted = pipeline::accept(
+            let accepted = pipeline::prepare(
                 &store,
                 &identity,
                 conversation::submission_from(&msg),
@@ -228,6 +228,10 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
                 vec![],
             )
             .await?;
+            // Reserved before the commit: a redelivery after a crash between the commit and
+            // `remember` is answered with this complaint, not made into a second one.
+            conversation::reserve(&store, &msg, &accepted.received.complaint.ticket)?;
+            pipeline::commit(&store, &identity, &accepted)?;
             let ticket = accepted.received.complaint.ticket;
             conversation::remember(&store, &identity, &msg, &ticket, now)?;
             Outcome::New(ticket.to_string())

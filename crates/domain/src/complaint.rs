@@ -592,6 +592,11 @@ pub struct FollowUp {
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// A digest of the provider's id for the message it came in, so that a redelivered
+    /// message is never added twice. Never the id itself: WhatsApp's ids encode the
+    /// sender's number, and agencies read follow-ups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A photo, document or other file the complainant sent, by reference.

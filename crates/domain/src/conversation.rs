@@ -11,6 +11,7 @@
 //! store; the conversation (sender → ticket) names a sender, so it lives in the identity store.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::channels::{ticket_reference, InboundMessage};
 use crate::clock::Timestamp;
@@ -43,6 +44,14 @@ pub use crate::idempotency::Claim;
 pub fn claim(store: &impl KeyValue, msg: &InboundMessage, now: Timestamp) -> Result<Claim, StoreError> {
     let name = scope_name(msg.channel);
     idempotency::claim(store, &Scope { name: &name, key: &msg.external_id }, now)
+}
+
+/// Note the ticket a claimed message's new complaint was numbered, before the complaint is
+/// committed: if the host dies after the commit and before [`remember`], the redelivery is
+/// answered with that complaint instead of making a second one (see [`idempotency`]).
+pub fn reserve(store: &impl KeyValue, msg: &InboundMessage, ticket: &Ticket) -> Result<(), StoreError> {
+    let name = scope_name(msg.channel);
+    idempotency::reserve(store, &Scope { name: &name, key: &msg.external_id }, ticket)
 }
 
 /// Where a claimed message goes.
@@ -155,20 +164,33 @@ pub fn submission_from(msg: &InboundMessage) -> Submission {
     }
 }
 
-/// Add a message to an existing complaint. A case waiting for information from the
-/// complainant gets it: the pause ends and the history records that information arrived.
+/// The digest a follow-up keeps of the message it came in (see [`FollowUp::message`]).
+fn message_digest(msg: &InboundMessage) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", msg.channel.code(), msg.external_id).as_bytes());
+    crate::hex::encode(&digest[..16])
+}
+
+/// Add a message to an existing complaint, once: a redelivery of a message already added
+/// (the host died before [`remember`]) finds it there and adds nothing. A case waiting for
+/// information from the complainant gets it: the pause ends and the history records that
+/// information arrived. Whether the complaint exists (and now has the message).
 pub fn add_follow_up(
     store: &impl KeyValue,
     ticket: &Ticket,
     msg: &InboundMessage,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
+    let digest = message_digest(msg);
     let updated = update_json(store, &keys::complaint(ticket), |c: &mut Complaint| {
+        if c.case.follow_ups.iter().any(|f| f.message.as_deref() == Some(digest.as_str())) {
+            return Err(());
+        }
         c.case.follow_ups.push(FollowUp {
             at: now,
             channel: msg.channel,
             text: msg.text_or_caption().map(str::to_string),
             attachments: attachments(msg),
+            message: Some(digest.clone()),
         });
         if let Some(since) = c.case.awaiting_information_since.take() {
             c.case.pauses.push((since, now));
@@ -183,7 +205,7 @@ pub fn add_follow_up(
             });
         }
         c.updated_at = now;
-        Ok::<(), ()>(())
+        Ok(())
     })?;
     // A pause that ended moves the deadlines the open-case index keeps.
     if let Some(Ok(c)) = &updated {
@@ -297,6 +319,47 @@ mod tests {
         assert_eq!(c.case.pauses, vec![(Timestamp(100), Timestamp(500))]);
         assert_eq!(c.case.follow_ups[0].text.as_deref(), Some("RT 03"));
         assert_eq!(c.history.last().unwrap().action, Action::ProvideInformation);
+    }
+
+    #[test]
+    fn a_message_whose_complaint_was_committed_before_a_crash_is_answered_with_it() {
+        let store = MemoryStore::new();
+        let msg = message("wamid.10", "6281200000001", "Jembatan putus");
+        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
+        let t = Ticket::number(2026, 10).unwrap();
+        reserve(&store, &msg, &t).unwrap();
+        let c = tests_support::complaint(t.clone());
+        store.set(&keys::complaint(&t), &serde_json::to_vec(&c).unwrap()).unwrap();
+        // The host dies here, before `remember`: the redelivery, at once or after the claim
+        // went stale, is answered with the committed complaint.
+        assert_eq!(claim(&store, &msg, Timestamp(10)).unwrap(), Claim::Done(t.clone()));
+        let later = Timestamp(idempotency::CLAIM_TIMEOUT_MS + 20);
+        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::Done(t));
+    }
+
+    #[test]
+    fn a_follow_up_redelivered_after_a_crash_before_remember_is_not_added_twice() {
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let t = open_case(&store, &identity, 6, "6281200000001");
+        let msg = message("wamid.HBgNNjI4MTIwMDAwMDAwMRUCABIYFjNFQjA", "6281200000001", "Foto kedua");
+        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
+        assert!(add_follow_up(&store, &t, &msg, Timestamp(10)).unwrap());
+        // The host dies here, before `remember`; the claim goes stale and the provider
+        // redelivers: the retry takes the claim over and adds the message again.
+        let later = Timestamp(idempotency::CLAIM_TIMEOUT_MS + 20);
+        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::First);
+        assert!(add_follow_up(&store, &t, &msg, later).unwrap());
+        remember(&store, &identity, &msg, &t, later).unwrap();
+        let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
+        assert_eq!(c.case.follow_ups.len(), 1);
+        // What agencies read keeps no trace of the provider's id (it encodes the number).
+        let seen = serde_json::to_string(&c).unwrap();
+        assert!(!seen.contains("HBgN") && !seen.contains("wamid"), "{seen}");
+        // Another message from the sender is added.
+        let next = message("wamid.other", "6281200000001", "Foto ketiga");
+        assert!(add_follow_up(&store, &t, &next, later).unwrap());
+        let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
+        assert_eq!(c.case.follow_ups.len(), 2);
     }
 
     #[test]

@@ -536,6 +536,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 channel: Channel::Lapor,
                 text: Some(f.content.clone()),
                 attachments: vec![],
+                message: None,
             });
             let note = format!("Tindak lanjut di SP4N-LAPOR! ({}): {}", f.created_at, f.content);
             c.history.push(officers_note(c, now, note));
