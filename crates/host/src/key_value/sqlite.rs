@@ -801,6 +801,48 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_never_lets_a_write_it_undid_be_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::open(Some(dir.path().join("kv.db")), Sync::Full).unwrap());
+        let s = SqliteStore::new(db.clone(), "default");
+        s.set("before", b"kept".to_vec()).await.unwrap();
+        db.sync().await.unwrap();
+        // The disk fills: the database may grow by a few pages more, no further.
+        {
+            let w = db.writer.lock().unwrap();
+            let pages: i64 = w.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+            w.conn.execute_batch(&format!("PRAGMA max_page_count={}", pages + 3)).unwrap();
+        }
+        let mut answered = Vec::new();
+        for i in 0..100 {
+            match s.set(&format!("k{i}"), vec![7u8; 3000]).await {
+                Ok(()) => answered.push(format!("k{i}")),
+                Err(_) => break,
+            }
+        }
+        assert!(answered.len() < 100, "the disk never filled");
+        let refused_at_once = s.set("after", b"x".to_vec()).await.is_err();
+        match db.sync().await {
+            // The failure undid only its own statement: what was answered is made durable.
+            Ok(()) => {
+                assert!(!refused_at_once);
+                for k in &answered {
+                    assert!(on_disk(&dir, k).is_some(), "{k} was acknowledged and is not in the file");
+                }
+            }
+            // SQLite undid the whole transaction (as it does here): writes it had answered are
+            // gone, so the store refuses at once, and for good, rather than take a later write
+            // and let a request believe its earlier ones are stored.
+            Err(e) => {
+                assert!(refused_at_once, "a write was taken after the loss: {e}");
+                assert!(s.set("later", b"x".to_vec()).await.is_err());
+                assert!(answered.iter().all(|k| on_disk(&dir, k).is_none()));
+            }
+        }
+        assert_eq!(on_disk(&dir, "before").as_deref(), Some(&b"kept"[..]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batch_and_memory() {
         let db = Arc::new(Database::open(None, Sync::Full).unwrap());
         let s = SqliteStore::new(db, "default");
