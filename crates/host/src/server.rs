@@ -35,6 +35,90 @@ pub fn empty(status: StatusCode) -> Response<WasiBody> {
     body(status, Bytes::new())
 }
 
+/// The reader's language for the host's own answers: English when the client prefers it,
+/// Bahasa Indonesia otherwise (the app's rule, `Accept-Language` with q-values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lang {
+    Id,
+    En,
+}
+
+fn lang_of(accept_language: Option<&str>) -> Lang {
+    let mut best: Option<(Lang, f32)> = None;
+    for part in accept_language.unwrap_or("").split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .unwrap_or(1.0);
+        let lang = match tag.split('-').next().unwrap_or("") {
+            "id" | "in" => Lang::Id,
+            "en" => Lang::En,
+            _ => continue,
+        };
+        if best.is_none_or(|(_, bq)| q > bq) {
+            best = Some((lang, q));
+        }
+    }
+    best.map_or(Lang::Id, |(l, _)| l)
+}
+
+/// What the host itself refuses or fails with, before or around a component, as JSON in the
+/// shape the app's own errors have (`{"error": {"code", "message"}}`), so a client reads
+/// every error alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HostError {
+    NoRoute,
+    BodyTooLarge(u64),
+    BodyTooSlow,
+    Internal,
+}
+
+impl HostError {
+    fn status(self) -> StatusCode {
+        match self {
+            HostError::NoRoute => StatusCode::NOT_FOUND,
+            HostError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            HostError::BodyTooSlow => StatusCode::REQUEST_TIMEOUT,
+            HostError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn answer(self, lang: Lang) -> Response<WasiBody> {
+        let (code, id, en) = match self {
+            HostError::NoRoute => (
+                "no-route",
+                "Alamat ini tidak ada.".to_string(),
+                "There is nothing at this address.".to_string(),
+            ),
+            HostError::BodyTooLarge(limit) => (
+                "payload-too-large",
+                format!("Isi permintaan terlalu besar: paling banyak {} KB.", limit / 1024),
+                format!("Request body too large: at most {} KB.", limit / 1024),
+            ),
+            HostError::BodyTooSlow => (
+                "request-timeout",
+                "Isi permintaan datang terlalu lambat; kirim ulang.".to_string(),
+                "The request body arrived too slowly; send it again.".to_string(),
+            ),
+            HostError::Internal => (
+                "internal-error",
+                "Terjadi kesalahan di server; coba lagi nanti.".to_string(),
+                "Something went wrong on the server; try again later.".to_string(),
+            ),
+        };
+        let message = if lang == Lang::En { en } else { id };
+        let json = format!(
+            "{{\"error\":{{\"code\":\"{code}\",\"message\":\"{}\"}}}}",
+            message.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        let mut r = body(self.status(), Bytes::from(json));
+        r.headers_mut()
+            .insert(http::header::CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        r
+    }
+}
+
 fn body(status: StatusCode, bytes: Bytes) -> Response<WasiBody> {
     let mut r = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
     *r.status_mut() = status;
@@ -164,6 +248,7 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let lang = lang_of(req.headers().get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let shown = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
 
     if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
@@ -185,7 +270,7 @@ async fn handle(
 
     let Some(route) = runtime.router.route(&path) else {
         log_request("-", &method, &shown, "(none)", StatusCode::NOT_FOUND, started);
-        return empty(StatusCode::NOT_FOUND);
+        return HostError::NoRoute.answer(lang);
     };
 
     let limit = runtime.options.max_request_body;
@@ -203,7 +288,7 @@ async fn handle(
             StatusCode::PAYLOAD_TOO_LARGE,
             started,
         );
-        return empty(StatusCode::PAYLOAD_TOO_LARGE);
+        return HostError::BodyTooLarge(limit).answer(lang);
     }
     // Bodies without a declared length are cut off at the limit: the guest sees a stream error.
     let body = Arc::new(BodyState::default());
@@ -225,7 +310,7 @@ async fn handle(
         // The host's limits are the host's answers, whatever the guest made of the cut-off
         // stream: 413 past the body limit, 408 for a client still sending at the timeout.
         Ok(r) if r.status().is_server_error() && body.over_limit.load(Ordering::Relaxed) => {
-            empty(StatusCode::PAYLOAD_TOO_LARGE)
+            HostError::BodyTooLarge(limit).answer(lang)
         }
         Ok(r) => r,
         Err(e) => {
@@ -237,11 +322,11 @@ async fn handle(
                 ],
             );
             if body.over_limit.load(Ordering::Relaxed) {
-                empty(StatusCode::PAYLOAD_TOO_LARGE)
+                HostError::BodyTooLarge(limit).answer(lang)
             } else if e.is::<TimedOut>() && !body.ended.load(Ordering::Relaxed) {
-                empty(StatusCode::REQUEST_TIMEOUT)
+                HostError::BodyTooSlow.answer(lang)
             } else {
-                empty(StatusCode::INTERNAL_SERVER_ERROR)
+                HostError::Internal.answer(lang)
             }
         }
     };

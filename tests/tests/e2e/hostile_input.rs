@@ -107,12 +107,18 @@ fn oversized_bodies_get_413_and_store_nothing() {
     ]);
     api_error(&app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap(), 413, "file-too-large");
     // Over the host's limit (10 MB) by its declared length: refused before any of it is read.
-    let (status, _) = raw(
+    let (status, answer) = raw(
         &app,
         b"POST /api/v1/complaints HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
           content-length: 11000000\r\nconnection: close\r\n\r\n{\"description\": ",
     );
     assert_eq!(status, 413);
+    // The host's own refusal reads like the app's errors: JSON, in Bahasa Indonesia first.
+    assert!(answer.contains("application/json"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":{"code":"payload-too-large","message":"Isi permintaan terlalu besar"#),
+        "{answer}"
+    );
     // Over it without a declared length (chunked): cut off at the limit.
     let mut s = connect(&app);
     s.write_all(
@@ -171,6 +177,7 @@ fn a_body_trickled_slower_than_the_request_timeout_is_cut_off_while_others_are_s
     assert!(answered_meanwhile);
     let (status, answer) = read_answer(&mut slow);
     assert_eq!(status, 408, "{answer}");
+    assert!(answer.contains(r#""code":"request-timeout""#) && answer.contains("terlalu lambat"), "{answer}");
     assert_eq!(total(&app), 1, "only the normal complaint");
     still_serving(&app);
 }

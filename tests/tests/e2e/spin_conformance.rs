@@ -227,6 +227,21 @@ fn component_id_serves_only_the_selected_components() -> Result<()> {
 }
 
 #[test]
+fn an_address_no_component_serves_is_a_json_404_in_the_readers_language() -> Result<()> {
+    let mut cfg = config();
+    cfg.extra_args = vec!["--component-id".into(), "exact".into()];
+    let app = TestApp::spawn_with(cfg)?;
+    let r = app.get("/elsewhere")?;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(r.json()?["error"]["code"], "no-route");
+    assert_eq!(r.json()?["error"]["message"], "Alamat ini tidak ada.");
+    let en = app.get_with("/elsewhere", &[("accept-language", "en-GB,id;q=0.5")])?;
+    assert_eq!(en.json()?["error"]["message"], "There is nothing at this address.");
+    Ok(())
+}
+
+#[test]
 fn oversized_request_body_is_413() -> Result<()> {
     use std::io::{Read, Write};
     let app = app()?;
