@@ -23,6 +23,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
+use ntbcare_language::Language;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::WasiBody;
 
@@ -33,34 +34,6 @@ const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
 
 pub fn empty(status: StatusCode) -> Response<WasiBody> {
     body(status, Bytes::new())
-}
-
-/// The reader's language for the host's own answers: English when the client prefers it,
-/// Bahasa Indonesia otherwise (the app's rule, `Accept-Language` with q-values).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lang {
-    Id,
-    En,
-}
-
-fn lang_of(accept_language: Option<&str>) -> Lang {
-    let mut best: Option<(Lang, f32)> = None;
-    for part in accept_language.unwrap_or("").split(',') {
-        let mut pieces = part.trim().split(';');
-        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = pieces
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-            .unwrap_or(1.0);
-        let lang = match tag.split('-').next().unwrap_or("") {
-            "id" | "in" => Lang::Id,
-            "en" => Lang::En,
-            _ => continue,
-        };
-        if best.is_none_or(|(_, bq)| q > bq) {
-            best = Some((lang, q));
-        }
-    }
-    best.map_or(Lang::Id, |(l, _)| l)
 }
 
 /// What the host itself refuses or fails with, before or around a component, as JSON in the
@@ -84,7 +57,7 @@ impl HostError {
         }
     }
 
-    fn answer(self, lang: Lang) -> Response<WasiBody> {
+    fn answer(self, lang: Language) -> Response<WasiBody> {
         let (code, id, en) = match self {
             HostError::NoRoute => (
                 "no-route",
@@ -107,7 +80,7 @@ impl HostError {
                 "Something went wrong on the server; try again later.".to_string(),
             ),
         };
-        let message = if lang == Lang::En { en } else { id };
+        let message = if lang == Language::En { en } else { id };
         let json = format!(
             "{{\"error\":{{\"code\":\"{code}\",\"message\":\"{}\"}}}}",
             message.replace('\\', "\\\\").replace('"', "\\\"")
@@ -248,7 +221,9 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let lang = lang_of(req.headers().get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang = Language::from_accept_language(
+        req.headers().get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    );
     let shown = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
 
     if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
