@@ -154,6 +154,78 @@ fn follow_up_messages_join_the_senders_open_complaint() {
     assert_eq!(tickets(&third), vec![(ticket, "added".to_string())]);
 }
 
+/// What the host had written when it died: the stopped host's shared store without `keys`,
+/// as if it had been killed before writing them.
+fn died_before_writing(app: &mut TestApp, keys: &[&str]) {
+    app.kill();
+    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_key_value.db")).unwrap();
+    for key in keys {
+        let gone =
+            db.execute("DELETE FROM spin_key_value WHERE store = 'default' AND key = ?1", [key]).unwrap();
+        assert_eq!(gone, 1, "{key} was not stored");
+    }
+    drop(db);
+    app.restart().unwrap();
+}
+
+fn stored_complaint(app: &TestApp, ticket: &str) -> Value {
+    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_key_value.db")).unwrap();
+    let bytes: Vec<u8> = db
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?1",
+            [format!("complaint/{ticket}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn a_message_redelivered_after_a_crash_before_it_was_recorded_makes_no_second_complaint() {
+    let mut app = app();
+    let body = whatsapp("wamid.crash-1", "Jembatan di Jl. Pejanggik putus");
+    let [(ticket, _)] = tickets(&post_meta(&app, &body)).try_into().unwrap();
+    // Killed after the complaint's commit, before the message was recorded as done.
+    died_before_writing(&mut app, &["inbound/whatsapp/wamid.crash-1"]);
+    // Meta redelivers at once: answered with the committed complaint, not a second one
+    // (nor "try later" until the claim goes stale).
+    let again = post_meta(&app, &body);
+    assert_eq!(tickets(&again), vec![(ticket, "duplicate".to_string())]);
+    assert_eq!(total(&app), 1);
+}
+
+#[test]
+fn a_follow_up_redelivered_after_a_crash_before_it_was_recorded_is_added_once() {
+    let mut app = app();
+    let [(ticket, _)] =
+        tickets(&post_meta(&app, &whatsapp("wamid.fu-1", "Lampu jalan di Jl. Pejanggik mati")))
+            .try_into()
+            .unwrap();
+    let follow_up = whatsapp("wamid.fu-2", "Sudah seminggu, mohon segera");
+    assert_eq!(tickets(&post_meta(&app, &follow_up)), vec![(ticket.clone(), "added".to_string())]);
+    // Killed after the follow-up was added, before the message was recorded as done; the
+    // claim then went stale (removed here, as a retry two minutes later takes it over).
+    died_before_writing(
+        &mut app,
+        &[
+            "inbound/whatsapp/wamid.fu-2",
+            "claim/inbound/whatsapp/wamid.fu-2",
+            "claim/inbound/whatsapp/wamid.fu-2/started",
+        ],
+    );
+    assert_eq!(tickets(&post_meta(&app, &follow_up)), vec![(ticket.clone(), "added".to_string())]);
+    let complaint = stored_complaint(&app, &ticket);
+    let texts: Vec<&str> = complaint["case"]["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["Sudah seminggu, mohon segera"], "{complaint}");
+    // And what the complaint keeps of the message is no provider id.
+    assert!(!complaint.to_string().contains("wamid"), "{complaint}");
+}
+
 #[test]
 fn delivery_receipts_are_accepted_without_opening_complaints() {
     let app = app();
