@@ -154,13 +154,23 @@ impl Codes {
 
 impl RegionsAndCategories for Codes {
     fn region(&self, code: &RegionCode) -> Option<&Region> {
-        let regency = code.regency();
-        self.regions.iter().find(|r| r.code == regency)
+        region_in(&self.regions, code)
     }
 
     fn category(&self, code: &str) -> Option<&Category> {
-        self.categories.iter().find(|c| c.code == code)
+        category_in(&self.categories, code)
     }
+}
+
+/// The region (province or regency/city) a code belongs to: district and village codes
+/// resolve to their regency/city.
+fn region_in<'a>(regions: &'a [Region], code: &RegionCode) -> Option<&'a Region> {
+    let regency = code.regency();
+    regions.iter().find(|r| r.code == regency)
+}
+
+fn category_in<'a>(categories: &'a [Category], code: &str) -> Option<&'a Category> {
+    categories.iter().find(|c| c.code == code)
 }
 
 impl RegionsAndCategories for Directory {
@@ -229,8 +239,7 @@ impl Directory {
     /// The province or regency/city a code belongs to, if NTB Care serves it. District and
     /// village codes resolve to their regency/city.
     pub fn region(&self, code: &RegionCode) -> Option<&Region> {
-        let regency = code.regency();
-        self.regions.iter().find(|r| r.code == regency)
+        region_in(&self.regions, code)
     }
 
     pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
@@ -238,7 +247,7 @@ impl Directory {
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
-        self.categories.iter().find(|c| c.code == code)
+        category_in(&self.categories, code)
     }
 }
 
