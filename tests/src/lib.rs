@@ -50,6 +50,7 @@ impl AppConfig {
                 ("SPIN_VARIABLE_ADMIN_TOKEN".into(), TEST_ADMIN_TOKEN.into()),
                 ("SPIN_VARIABLE_INTERNAL_TOKEN".into(), "test-internal-token".into()),
                 ("SPIN_VARIABLE_SESSION_SECRET".into(), "test-session-secret".into()),
+                ("SPIN_VARIABLE_DEPLOYMENT_KEY".into(), "test-deployment-key".into()),
                 // Tests submit many complaints from one address; the limits have tests of their own.
                 ("SPIN_VARIABLE_RATE_LIMIT_PER_ADDRESS".into(), "100000".into()),
                 ("SPIN_VARIABLE_RATE_LIMIT_PER_SENDER".into(), "100000".into()),

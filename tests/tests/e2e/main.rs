@@ -1,19 +1,24 @@
 //! One integration-test binary: every end-to-end test runs the built components on the
 //! local host (see `ntbcare_tests::TestApp`).
 
+mod attachments;
 mod authorization;
 mod casework;
 mod channels;
 mod confidentiality;
+mod consent;
 mod deploy_manifests;
 mod durability;
 mod functions_apart;
+mod host_hardening;
 mod hostile_input;
 mod intake_api;
 mod lapor;
 mod manifest;
 mod notification;
 mod portal;
+mod pseudonyms;
 mod reporting;
 mod spin_conformance;
+mod triage;
 mod walking_skeleton;
