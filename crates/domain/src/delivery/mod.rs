@@ -10,6 +10,8 @@
 //! - [`text`]: SMS segment counting (GSM-7 and UCS-2) and shortening free text to fit.
 //! - [`route`]: which channel: the recipient's own, else SMS, else e-mail, within Meta's
 //!   24-hour windows and the recipient's opt-outs; [`route::is_opt_out`] reads `STOP`.
+//! - [`consent`]: `BERHENTI`/`STOP` and `MULAI`/`START`, per person across every channel,
+//!   each confirmed once on the channel it came on.
 //! - [`providers`]: the exact request for WhatsApp Cloud API, Messenger, Instagram, Twilio,
 //!   NTB Care's SMS gateway and SendGrid, with what each offers for idempotency.
 //! - [`outcome`]: what a provider's answer means, and exponential backoff with full jitter.
@@ -24,11 +26,13 @@
 //! `outbox/<message id>` holds the [`outbox::OutboxEntry`] (as today);
 //! `outbox-sent/<provider>/<provider message id>` holds the message id, written when a
 //! provider accepts a message, so a receipt finds its entry in one read;
-//! `optout/<channel>/<sha256 of the address>` marks an opt-out and
+//! `optout/<sha256 of the contact>` marks an opt-out ([`consent`]; the older
+//! `optout/<channel>/<sha256 of the address>` is still honoured and removed by `MULAI`) and
 //! `inbound/<channel>/<sha256 of the address>` holds the last inbound time (written by intake),
 //! hashed so that listing keys reveals no one's number.
 
 pub mod audience;
+pub mod consent;
 pub mod listing;
 pub mod outbox;
 pub mod outcome;
@@ -63,7 +67,9 @@ pub mod keys {
         crate::hex::encode(&Sha256::digest(address.trim().trim_start_matches('+').as_bytes()))
     }
 
-    /// An opt-out of `channel` by `address` (hashed: listing keys reveals no one's number).
+    /// An opt-out of `channel` by `address` as recorded before opt-outs were per contact
+    /// (hashed: listing keys reveals no one's number). Read and removed by
+    /// [`super::consent`]; new opt-outs use [`super::consent::opt_out_key`].
     pub fn opt_out(channel: Channel, address: &str) -> String {
         format!("optout/{}/{}", channel.code(), hashed(address))
     }

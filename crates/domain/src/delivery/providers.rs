@@ -191,6 +191,245 @@ impl ProviderConfig {
     }
 }
 
+// --- Which providers are on ----------------------------------------------------------------
+
+/// Whether a provider may be called (see [`configure`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Readiness {
+    /// Every setting it needs to send is there: it is called.
+    On,
+    /// Complete, but `sms_provider` chose the other SMS provider: not called.
+    Standby,
+    /// Some of its settings are given, not all: never called, and reported.
+    Incomplete { missing: Vec<&'static str> },
+    /// Nothing of it is configured.
+    Off,
+}
+
+/// A provider and whether it is on, for the start-up log and the administrator's view.
+/// Names settings, never their values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderStatus {
+    pub provider: Provider,
+    pub channel: Channel,
+    #[serde(flatten)]
+    pub readiness: Readiness,
+}
+
+/// The providers to call, and every provider's status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Configured {
+    pub config: ProviderConfig,
+    pub status: Vec<ProviderStatus>,
+}
+
+impl Configured {
+    /// The providers some but not all of whose settings are given.
+    pub fn incomplete(&self) -> impl Iterator<Item = (Provider, &[&'static str])> {
+        self.status.iter().filter_map(|s| match &s.readiness {
+            Readiness::Incomplete { missing } => Some((s.provider, missing.as_slice())),
+            _ => None,
+        })
+    }
+}
+
+/// A base URL NTB Care could actually reach: `http(s)://host[:port]`, the host not under a
+/// name reserved never to resolve (`.invalid`, `.example`, RFC 2606/6761). A placeholder
+/// such as `https://sms-gateway.invalid` is not a configuration.
+pub fn is_real_base_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:8080`.
+        Some(v6) => match v6.split_once(']') {
+            Some((h, tail)) => (h, tail.strip_prefix(':')),
+            None => return false,
+        },
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return false;
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    !host.is_empty()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !["invalid", "example"].iter().any(|tld| host == *tld || host.ends_with(&format!(".{tld}")))
+}
+
+/// One provider's settings, read and checked.
+struct Check<'a> {
+    get: &'a dyn Fn(&str) -> String,
+    missing: Vec<&'static str>,
+    /// Whether any setting without a usable default was given.
+    touched: bool,
+}
+
+impl<'a> Check<'a> {
+    fn new(get: &'a dyn Fn(&str) -> String) -> Self {
+        Check { get, missing: Vec::new(), touched: false }
+    }
+
+    fn value(&self, name: &str) -> String {
+        (self.get)(name).trim().to_string()
+    }
+
+    /// A setting the operator must give (a credential, an account or sender id).
+    fn required(&mut self, name: &'static str) -> String {
+        let v = self.value(name);
+        if v.is_empty() {
+            self.missing.push(name);
+        } else {
+            self.touched = true;
+        }
+        v
+    }
+
+    /// One of two settings (a Twilio sender: Messaging Service or number).
+    fn either(&mut self, first: &'static str, second: &'static str, label: &'static str) -> (String, String) {
+        let (a, b) = (self.value(first), self.value(second));
+        if a.is_empty() && b.is_empty() {
+            self.missing.push(label);
+        } else {
+            self.touched = true;
+        }
+        (a, b)
+    }
+
+    /// A setting that has a default (a base URL, an API version): missing when unusable,
+    /// but giving it alone does not turn a provider on.
+    fn defaulted(&mut self, name: &'static str, usable: impl Fn(&str) -> bool) -> String {
+        let v = self.value(name);
+        if !usable(&v) {
+            self.missing.push(name);
+        }
+        v
+    }
+
+    fn base_url(&mut self, name: &'static str) -> String {
+        self.defaulted(name, is_real_base_url)
+    }
+
+    fn finish<T>(self, build: impl FnOnce() -> T) -> (Option<T>, Readiness) {
+        match (self.touched, self.missing.is_empty()) {
+            (false, _) => (None, Readiness::Off),
+            (true, true) => (Some(build()), Readiness::On),
+            (true, false) => (None, Readiness::Incomplete { missing: self.missing }),
+        }
+    }
+}
+
+fn nonempty(v: &str) -> bool {
+    !v.is_empty()
+}
+
+/// Which providers are on, from their settings (Spin variables, by name; an unknown name
+/// reads as empty). A provider is on only when *everything* it needs to send is given:
+///
+/// | provider | needs |
+/// |---|---|
+/// | WhatsApp Cloud API | `whatsapp_access_token`, `whatsapp_phone_number_id`, `whatsapp_api_base_url`, `meta_api_version` |
+/// | Messenger | `messenger_page_access_token`, `messenger_api_base_url`, `meta_api_version` |
+/// | Instagram | `instagram_access_token`, `instagram_account_id`, `instagram_api_base_url`, `meta_api_version` |
+/// | Twilio | `twilio_account_sid`, `twilio_auth_token`, `twilio_messaging_service_sid` or `twilio_from`, `twilio_api_base_url` |
+/// | SMS gateway | `sms_gateway_secret`, `sms_gateway_base_url`, `sms_gateway_send_path` |
+/// | SendGrid | `sendgrid_api_key`, `mail_from_email`, `sendgrid_api_base_url` |
+///
+/// A base URL must be real ([`is_real_base_url`]). A provider none of whose credentials or
+/// ids are given is off; one with some but not all is incomplete and never called (Twilio's
+/// auth token alone verifies inbound webhooks; it does not make Twilio a sender). Of the two
+/// SMS providers, `sms_provider` (`twilio`, `gateway`) chooses; empty means Twilio when it is
+/// on, else the gateway.
+pub fn configure(get: &dyn Fn(&str) -> String) -> Configured {
+    let mut status = Vec::new();
+    let mut note =
+        |provider, channel, readiness| status.push(ProviderStatus { provider, channel, readiness });
+
+    let mut c = Check::new(get);
+    let access_token = c.required("whatsapp_access_token");
+    let phone_number_id = c.required("whatsapp_phone_number_id");
+    let base_url = c.base_url("whatsapp_api_base_url");
+    let api_version = c.defaulted("meta_api_version", nonempty);
+    let (whatsapp, r) = c.finish(|| WhatsappConfig { base_url, api_version, phone_number_id, access_token });
+    note(Provider::WhatsappCloud, Channel::Whatsapp, r);
+
+    let mut c = Check::new(get);
+    let access_token = c.required("messenger_page_access_token");
+    let base_url = c.base_url("messenger_api_base_url");
+    let api_version = c.defaulted("meta_api_version", nonempty);
+    let (messenger, r) =
+        c.finish(|| MetaMessagingConfig { base_url, api_version, sender: "me".into(), access_token });
+    note(Provider::Messenger, Channel::Facebook, r);
+
+    let mut c = Check::new(get);
+    let access_token = c.required("instagram_access_token");
+    let sender = c.defaulted("instagram_account_id", nonempty);
+    let base_url = c.base_url("instagram_api_base_url");
+    let api_version = c.defaulted("meta_api_version", nonempty);
+    let (instagram, r) = c.finish(|| MetaMessagingConfig { base_url, api_version, sender, access_token });
+    note(Provider::Instagram, Channel::Instagram, r);
+
+    let mut c = Check::new(get);
+    let account_sid = c.required("twilio_account_sid");
+    let auth_token = c.required("twilio_auth_token");
+    let (service, from) = c.either(
+        "twilio_messaging_service_sid",
+        "twilio_from",
+        "twilio_messaging_service_sid or twilio_from",
+    );
+    let base_url = c.base_url("twilio_api_base_url");
+    let status_callback = Some(c.value("twilio_status_callback_url")).filter(|v| !v.is_empty());
+    let (twilio, twilio_r) = c.finish(|| TwilioConfig {
+        base_url,
+        account_sid,
+        auth_token,
+        sender: if service.is_empty() {
+            TwilioSender::From(from)
+        } else {
+            TwilioSender::MessagingService(service)
+        },
+        status_callback,
+    });
+
+    let mut c = Check::new(get);
+    let secret = c.required("sms_gateway_secret");
+    let base = c.base_url("sms_gateway_base_url");
+    let path = c.defaulted("sms_gateway_send_path", nonempty);
+    let (gateway, gateway_r) = c.finish(|| GatewayConfig {
+        url: format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')),
+        secret,
+    });
+
+    let choice = get("sms_provider").trim().to_ascii_lowercase();
+    let use_twilio = match choice.as_str() {
+        "twilio" => true,
+        "gateway" => false,
+        _ => twilio.is_some(),
+    };
+    let standby = |r: Readiness, used: bool| if r == Readiness::On && !used { Readiness::Standby } else { r };
+    let sms = if use_twilio { twilio.map(SmsConfig::Twilio) } else { gateway.map(SmsConfig::Gateway) };
+    note(Provider::Twilio, Channel::Sms, standby(twilio_r, use_twilio));
+    note(Provider::SmsGateway, Channel::Sms, standby(gateway_r, !use_twilio));
+
+    let mut c = Check::new(get);
+    let api_key = c.required("sendgrid_api_key");
+    let from_email = c.required("mail_from_email");
+    let base_url = c.base_url("sendgrid_api_base_url");
+    let from_name = c.value("mail_from_name");
+    let reply_to = Some(c.value("mail_reply_to")).filter(|v| !v.is_empty());
+    // The sender address has a default in spin.toml: on its own it configures nothing.
+    c.touched = !api_key.is_empty();
+    let (email, r) = c.finish(|| SendgridConfig { base_url, api_key, from_email, from_name, reply_to });
+    note(Provider::Sendgrid, Channel::Email, r);
+
+    Configured { config: ProviderConfig { whatsapp, messenger, instagram, sms, email }, status }
+}
+
 fn join(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
 }
@@ -739,6 +978,148 @@ pub(crate) mod tests {
     fn form_encoding_follows_the_html_rules() {
         assert_eq!(form_urlencode(&[("a b", "x+y/z~é")]), "a+b=x%2By%2Fz%7E%C3%A9");
         assert_eq!(form_urlencode(&[("k", "*-._")]), "k=*-._");
+    }
+
+    /// spin.toml's defaults, plus `given`.
+    fn settings(given: &[(&str, &str)]) -> Configured {
+        let defaults = [
+            ("meta_api_version", "v21.0"),
+            ("whatsapp_api_base_url", "https://graph.facebook.com"),
+            ("messenger_api_base_url", "https://graph.facebook.com"),
+            ("instagram_api_base_url", "https://graph.instagram.com"),
+            ("instagram_account_id", "me"),
+            ("twilio_api_base_url", "https://api.twilio.com"),
+            ("sms_gateway_base_url", "https://sms-gateway.invalid"),
+            ("sms_gateway_send_path", "/api/send"),
+            ("sendgrid_api_base_url", "https://api.sendgrid.com"),
+            ("mail_from_email", "noreply@care.ntbprov.go.id"),
+            ("mail_from_name", "NTB Care"),
+        ];
+        let map: std::collections::HashMap<String, String> =
+            defaults.iter().chain(given).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        configure(&|name| map.get(name).cloned().unwrap_or_default())
+    }
+
+    fn readiness(c: &Configured, provider: Provider) -> Readiness {
+        c.status.iter().find(|s| s.provider == provider).unwrap().readiness.clone()
+    }
+
+    #[test]
+    fn nothing_configured_is_every_provider_off() {
+        let c = settings(&[]);
+        assert_eq!(c.config, ProviderConfig::default());
+        assert!(c.status.iter().all(|s| s.readiness == Readiness::Off), "{:?}", c.status);
+        assert_eq!(c.status.len(), 6);
+    }
+
+    #[test]
+    fn a_twilio_auth_token_alone_is_incomplete_and_names_what_is_missing() {
+        let c = settings(&[("twilio_auth_token", "verifies-inbound-only")]);
+        assert_eq!(c.config.sms, None, "never called");
+        assert_eq!(
+            readiness(&c, Provider::Twilio),
+            Readiness::Incomplete {
+                missing: vec!["twilio_account_sid", "twilio_messaging_service_sid or twilio_from"]
+            }
+        );
+        let incomplete: Vec<_> = c.incomplete().collect();
+        assert_eq!(incomplete.len(), 1);
+        assert_eq!(incomplete[0].0, Provider::Twilio);
+        // The report names settings, never values.
+        let shown = serde_json::to_string(&c.status).unwrap();
+        assert!(!shown.contains("verifies-inbound-only"), "{shown}");
+        assert!(shown.contains(r#"{"provider":"twilio","channel":"sms","state":"incomplete","missing":["twilio_account_sid","#), "{shown}");
+    }
+
+    #[test]
+    fn a_gateway_secret_with_the_placeholder_url_is_incomplete() {
+        let c = settings(&[("sms_gateway_secret", "s")]);
+        assert_eq!(c.config.sms, None);
+        assert_eq!(
+            readiness(&c, Provider::SmsGateway),
+            Readiness::Incomplete { missing: vec!["sms_gateway_base_url"] }
+        );
+        let c = settings(&[("sms_gateway_secret", "s"), ("sms_gateway_base_url", "http://127.0.0.1:9000/")]);
+        assert_eq!(readiness(&c, Provider::SmsGateway), Readiness::On);
+        let Some(SmsConfig::Gateway(g)) = c.config.sms else { panic!("{:?}", c.config.sms) };
+        assert_eq!(g.url, "http://127.0.0.1:9000/api/send");
+    }
+
+    #[test]
+    fn a_complete_provider_is_on_and_sms_provider_chooses_between_two() {
+        let twilio = [
+            ("twilio_account_sid", "AC1"),
+            ("twilio_auth_token", "t"),
+            ("twilio_from", "NTBCare"),
+            ("sms_gateway_secret", "s"),
+            ("sms_gateway_base_url", "https://sms-gw.ntbprov.go.id"),
+        ];
+        let c = settings(&twilio);
+        assert!(matches!(c.config.sms, Some(SmsConfig::Twilio(_))));
+        assert_eq!(readiness(&c, Provider::Twilio), Readiness::On);
+        assert_eq!(readiness(&c, Provider::SmsGateway), Readiness::Standby);
+        let mut chosen = twilio.to_vec();
+        chosen.push(("sms_provider", "gateway"));
+        let c = settings(&chosen);
+        assert!(matches!(c.config.sms, Some(SmsConfig::Gateway(_))));
+        assert_eq!(readiness(&c, Provider::Twilio), Readiness::Standby);
+        // Choosing an incomplete one leaves SMS off rather than calling it.
+        let c = settings(&[
+            ("twilio_account_sid", "AC1"),
+            ("twilio_auth_token", "t"),
+            ("sms_provider", "twilio"),
+        ]);
+        assert_eq!(c.config.sms, None);
+    }
+
+    #[test]
+    fn meta_and_sendgrid_need_their_ids_and_a_real_base_url() {
+        let c = settings(&[("whatsapp_access_token", "EAA")]);
+        assert_eq!(
+            readiness(&c, Provider::WhatsappCloud),
+            Readiness::Incomplete { missing: vec!["whatsapp_phone_number_id"] }
+        );
+        let c = settings(&[
+            ("whatsapp_access_token", "EAA"),
+            ("whatsapp_phone_number_id", "1065"),
+            ("whatsapp_api_base_url", ""),
+        ]);
+        assert_eq!(
+            readiness(&c, Provider::WhatsappCloud),
+            Readiness::Incomplete { missing: vec!["whatsapp_api_base_url"] }
+        );
+        let c = settings(&[("sendgrid_api_key", "SG"), ("mail_from_email", "")]);
+        assert_eq!(
+            readiness(&c, Provider::Sendgrid),
+            Readiness::Incomplete { missing: vec!["mail_from_email"] }
+        );
+        let c = settings(&[("sendgrid_api_key", "SG"), ("messenger_page_access_token", "EAA")]);
+        assert_eq!(c.config.enabled_channels(), [Channel::Facebook, Channel::Email]);
+    }
+
+    #[test]
+    fn a_real_base_url_is_http_to_a_host_that_can_resolve() {
+        for ok in [
+            "https://api.twilio.com",
+            "http://127.0.0.1:8080",
+            "https://gw.ntbprov.go.id/",
+            "http://[::1]:80",
+        ] {
+            assert!(is_real_base_url(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "api.twilio.com",
+            "https://sms-gateway.invalid",
+            "https://SMS.INVALID.",
+            "https://gw.example",
+            "ftp://gw.ntbprov.go.id",
+            "https://",
+            "http://host:port",
+            "https://gw .ntbprov.go.id",
+        ] {
+            assert!(!is_real_base_url(bad), "{bad}");
+        }
     }
 
     #[test]

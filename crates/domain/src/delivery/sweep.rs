@@ -22,7 +22,7 @@ use super::outbox::{OutboxEntry, ReceiptEffect, Refusal, Report, State, Via};
 use super::outcome::{classify, Outcome, RetryPolicy};
 use super::providers::{Provider, ProviderConfig, ProviderRequest};
 use super::templates::{Audience as TemplateAudience, Templates};
-use super::{keys as dkeys, prepare, Contacts};
+use super::{consent, keys as dkeys, prepare, Contacts};
 use crate::calendar::WorkingCalendar;
 use crate::channels::DeliveryStatus;
 use crate::clock::Timestamp;
@@ -202,6 +202,16 @@ fn known(
     entry: &OutboxEntry,
 ) -> Result<Known, StoreError> {
     let m = &entry.message;
+    if consent::is_confirmation(&m.template) {
+        // The answer to the message just received: to that address only, inside its
+        // window, and delivered although (for an opt-out, because) the person opted out.
+        return Ok(Known {
+            preferred: Some(m.channel),
+            addresses: vec![(m.channel, m.recipient.clone())],
+            last_inbound: vec![(m.channel, m.queued_at)],
+            opted_out: Vec::new(),
+        });
+    }
     let mut addresses = vec![(m.channel, m.recipient.clone())];
     let mut last_inbound = Vec::new();
     let citizen = templates.get(&m.template).is_some_and(|t| t.audience == TemplateAudience::Citizen);
@@ -221,12 +231,17 @@ fn known(
             }
         }
     }
-    let mut opted_out = Vec::new();
-    for (channel, address) in &addresses {
-        if identity.exists(&dkeys::opt_out(*channel, address))? && !opted_out.contains(channel) {
-            opted_out.push(*channel);
-        }
-    }
+    // One opted-out contact of the person closes every channel (see `consent`).
+    let opted_out = if consent::any_opted_out(identity, &addresses)? {
+        addresses.iter().map(|(c, _)| *c).fold(Vec::new(), |mut v, c| {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+            v
+        })
+    } else {
+        Vec::new()
+    };
     Ok(Known { preferred: Some(m.channel), addresses, last_inbound, opted_out })
 }
 

@@ -47,7 +47,7 @@ pub const SHORTENABLE: [&str; 3] = ["answer_excerpt", "question", "reason"];
 pub const SHORTENED_MIN_CHARS: usize = 24;
 
 /// The templates NTB Care's code sends; the loader refuses a file without any of them.
-pub const REQUIRED: [&str; 11] = [
+pub const REQUIRED: [&str; 13] = [
     "complaint-received",
     "status-changed",
     "answer-given",
@@ -59,6 +59,8 @@ pub const REQUIRED: [&str; 11] = [
     "case-escalated",
     "case-reopened",
     "daily-digest",
+    "opted-out",
+    "opted-in",
 ];
 
 /// Who reads a template.
