@@ -724,7 +724,10 @@ pub mod service {
     #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
     pub struct SweepReport {
         pub examined: usize,
+        /// Cases escalated (one or more levels).
         pub escalated: usize,
+        /// Escalation levels raised: more than the cases when a late sweep caught up.
+        pub levels: usize,
         pub closed: usize,
     }
 
@@ -783,9 +786,12 @@ pub mod service {
             })?;
             let Some(Ok(updated)) = outcome else { continue };
             let (step, applied) = done.expect("applied when the update succeeded");
-            match step {
+            match &step {
                 SweepStep::AutoClose => report.closed += 1,
-                SweepStep::Escalate(..) => report.escalated += 1,
+                SweepStep::Escalate { levels, .. } => {
+                    report.escalated += 1;
+                    report.levels += levels.len();
+                }
                 SweepStep::Nothing => {}
             }
             record(
@@ -794,7 +800,7 @@ pub mod service {
                 &updated,
                 &applied,
                 before_queue,
-                sweep_notices(&updated, &step, now),
+                sweep_notices(&updated, &step, directory, now),
             )?;
         }
         Ok(report)
@@ -1039,8 +1045,15 @@ pub enum SweepStep {
     Nothing,
     /// The answer got no reply in time: close it.
     AutoClose,
-    /// A deadline level was reached for the first time.
-    Escalate(crate::sla::Step, crate::sla::Escalation, crate::sla::Deadlines),
+    /// Deadline levels reached for the first time, lowest first: every level above the one
+    /// recorded, up to where the step stands now. A sweep that comes late (the first one
+    /// after the late point) still raises the warning and the overdue level before the late
+    /// one, so nobody on the way up is skipped.
+    Escalate {
+        step: crate::sla::Step,
+        levels: Vec<crate::sla::Escalation>,
+        deadlines: crate::sla::Deadlines,
+    },
 }
 
 /// Decide the sweep's step for one case.
@@ -1060,22 +1073,50 @@ pub fn assess(
     let level = deadlines.escalation(now);
     let recorded =
         c.case.escalation.filter(|(s, _)| *s == step).map(|(_, l)| l).unwrap_or(Escalation::OnTime);
-    if level > recorded {
-        SweepStep::Escalate(step, level, deadlines)
-    } else {
+    let levels: Vec<Escalation> = [Escalation::Warn, Escalation::Overdue, Escalation::Late]
+        .into_iter()
+        .filter(|l| *l > recorded && *l <= level)
+        .collect();
+    if levels.is_empty() {
         SweepStep::Nothing
+    } else {
+        SweepStep::Escalate { step, levels, deadlines }
     }
 }
 
-/// Apply the sweep's step: an escalation event or the automatic closure, by NTB Care itself.
-pub fn apply_sweep(c: &mut Complaint, step: &SweepStep, now: Timestamp) -> Option<Applied> {
+/// Whether the case is in a unit's hands (dispatched to it, and on from there). Before a
+/// coordinator dispatches it, the unit routing proposed (or a forward suggested) has no part
+/// in it: it may not read it, and it may be the very unit complained about.
+pub fn with_unit(c: &Complaint) -> bool {
+    matches!(crate::queues::queue_of(c), Some(crate::queues::Queue::Unit(_)))
+}
+
+/// What an escalation's history note says, by level and by whose hands the case is in. The
+/// note's first words name the level (`measures::facts` reads them).
+fn escalation_note(level: crate::sla::Escalation, dispatched: bool) -> Option<&'static str> {
     use crate::sla::Escalation;
+    Some(match (level, dispatched) {
+        (Escalation::OnTime, _) => return None,
+        (Escalation::Warn, true) => "Peringatan: tenggat segera tiba",
+        (Escalation::Warn, false) => {
+            "Peringatan: tenggat verifikasi segera tiba, koordinator wilayah diberi tahu"
+        }
+        (Escalation::Overdue, true) => "Melewati tenggat: dieskalasi ke kepala unit",
+        (Escalation::Overdue, false) => "Melewati tenggat: dieskalasi ke koordinator provinsi",
+        (Escalation::Late, true) => "Terlambat: dieskalasi ke koordinator dan Inspektorat",
+        (Escalation::Late, false) => "Terlambat: dieskalasi ke Inspektorat",
+    })
+}
+
+/// Apply the sweep's step: one escalation event per level raised (in order), or the
+/// automatic closure, by NTB Care itself. The answer carries the last event.
+pub fn apply_sweep(c: &mut Complaint, step: &SweepStep, now: Timestamp) -> Option<Applied> {
     let from = c.status;
     let event = match step {
         SweepStep::Nothing => return None,
         SweepStep::AutoClose => {
             c.status = CaseStatus::Closed;
-            Event {
+            let event = Event {
                 at: now,
                 actor: Actor::System,
                 action: Action::Close,
@@ -1085,38 +1126,55 @@ pub fn apply_sweep(c: &mut Complaint, step: &SweepStep, now: Timestamp) -> Optio
                     "Ditutup otomatis: tidak ada tanggapan atas jawaban dalam batas waktu.".into(),
                 ),
                 internal_note: None,
-            }
-        }
-        SweepStep::Escalate(s, level, deadlines) => {
-            c.case.escalation = Some((*s, *level));
-            let what = match level {
-                Escalation::Warn => "Peringatan: tenggat segera tiba",
-                Escalation::Overdue => "Melewati tenggat: dieskalasi ke kepala unit",
-                Escalation::Late => "Terlambat: dieskalasi ke koordinator dan Inspektorat",
-                Escalation::OnTime => return None,
             };
-            Event {
-                at: now,
-                actor: Actor::System,
-                action: Action::Escalate,
-                from: Some(from),
-                to: from,
-                public_note: None,
-                internal_note: Some(format!(
-                    "{what} ({}; tenggat {}).",
-                    s.code(),
-                    deadlines.due.to_rfc3339_wita()
-                )),
+            c.history.push(event.clone());
+            event
+        }
+        SweepStep::Escalate { step: s, levels, deadlines } => {
+            let dispatched = with_unit(c);
+            let mut last = None;
+            for level in levels {
+                let Some(what) = escalation_note(*level, dispatched) else { continue };
+                c.case.escalation = Some((*s, *level));
+                let event = Event {
+                    at: now,
+                    actor: Actor::System,
+                    action: Action::Escalate,
+                    from: Some(from),
+                    to: from,
+                    public_note: None,
+                    internal_note: Some(format!(
+                        "{what} ({}; tenggat {}).",
+                        s.code(),
+                        deadlines.due.to_rfc3339_wita()
+                    )),
+                };
+                c.history.push(event.clone());
+                last = Some(event);
             }
+            last?
         }
     };
     c.updated_at = now;
-    c.history.push(event.clone());
     Some(Applied { from, to: c.status, unit_before: c.unit.clone(), event })
 }
 
 /// Notices for a sweep step: escalations go up the chain, a closure to the complainant.
-pub fn sweep_notices(c: &Complaint, step: &SweepStep, now: Timestamp) -> Vec<crate::notices::Notice> {
+///
+/// Up which chain depends on whose hands the case is in. Dispatched, it is the unit's: its
+/// liaison officers are warned, its head hears when it is overdue, the coordinators and the
+/// inspectorate when it is late. Not yet dispatched (waiting for verification, or forwarded
+/// back), it is the coordinators' alone and the proposed unit hears nothing: the
+/// coordinators of the complaint's region are warned (the provincial ones where the region
+/// has no regency or city government in the directory), the provincial coordinators hear
+/// when it is overdue, the inspectorate when it is late. One notice per level raised, each
+/// with its own id, so a late sweep tells every level.
+pub fn sweep_notices(
+    c: &Complaint,
+    step: &SweepStep,
+    directory: &Directory,
+    now: Timestamp,
+) -> Vec<crate::notices::Notice> {
     use crate::notices::{Audience, Notice};
     use crate::sla::Escalation;
     let t = &c.ticket;
@@ -1132,30 +1190,247 @@ pub fn sweep_notices(c: &Complaint, step: &SweepStep, now: Timestamp) -> Vec<cra
         SweepStep::AutoClose => {
             vec![Notice::new(t, "auto-close", Audience::Complainant, "complaint-closed", fields(None), now)]
         }
-        SweepStep::Escalate(s, level, d) => {
-            let subject = format!("{}-{}", s.code(), level.code());
-            let unit = c.unit.clone();
-            let mut audiences = Vec::new();
-            match (level, unit) {
-                (Escalation::Warn, Some(u)) => {
-                    audiences.push((Audience::UnitOfficers { unit: u }, "deadline-approaching"))
-                }
-                (Escalation::Overdue, Some(u)) => {
-                    audiences.push((Audience::UnitHead { unit: u }, "case-escalated"))
-                }
-                (Escalation::Warn | Escalation::Overdue, None) => {
-                    audiences.push((Audience::Coordinators, "deadline-approaching"))
-                }
-                (Escalation::Late, _) => {
-                    audiences.push((Audience::Coordinators, "case-escalated"));
-                    audiences.push((Audience::Inspectorate, "case-escalated"));
-                }
-                (Escalation::OnTime, _) => {}
+        SweepStep::Escalate { step: s, levels, deadlines } => {
+            let unit = c.unit.clone().filter(|_| with_unit(c));
+            let mut out = Vec::new();
+            for level in levels {
+                let subject = format!("{}-{}", s.code(), level.code());
+                let audiences = match (level, &unit) {
+                    (Escalation::OnTime, _) => vec![],
+                    (Escalation::Warn, Some(u)) => {
+                        vec![(Audience::UnitOfficers { unit: u.clone() }, "deadline-approaching")]
+                    }
+                    (Escalation::Overdue, Some(u)) => {
+                        vec![(Audience::UnitHead { unit: u.clone() }, "case-escalated")]
+                    }
+                    (Escalation::Late, Some(_)) => vec![
+                        (Audience::Coordinators, "case-escalated"),
+                        (Audience::Inspectorate, "case-escalated"),
+                    ],
+                    (Escalation::Warn, None) => {
+                        vec![(region_coordinators(c, directory), "deadline-approaching")]
+                    }
+                    (Escalation::Overdue, None) => {
+                        vec![(Audience::ProvincialCoordinators, "case-escalated")]
+                    }
+                    (Escalation::Late, None) => vec![(Audience::Inspectorate, "case-escalated")],
+                };
+                out.extend(
+                    audiences
+                        .into_iter()
+                        .map(|(a, tpl)| Notice::new(t, &subject, a, tpl, fields(Some(deadlines.due)), now)),
+                );
             }
-            audiences
-                .into_iter()
-                .map(|(a, tpl)| Notice::new(t, &subject, a, tpl, fields(Some(d.due)), now))
-                .collect()
+            out
         }
+    }
+}
+
+/// The first coordinators of a complaint waiting for verification: those of the regency or
+/// city where the problem is, if the directory has its government, else the province's.
+fn region_coordinators(c: &Complaint, directory: &Directory) -> crate::notices::Audience {
+    use crate::directory::UnitKind;
+    use crate::notices::Audience;
+    let has_government = directory.units.iter().any(|u| {
+        matches!(u.kind, UnitKind::Regency | UnitKind::City) && c.location.region_code.is_within(&u.region)
+    });
+    if has_government {
+        Audience::RegionCoordinators
+    } else {
+        Audience::ProvincialCoordinators
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+    use crate::calendar::WorkingCalendar;
+    use crate::notices::{Audience, Notice};
+    use crate::region::RegionCode;
+    use crate::sla::{Escalation, SlaRules};
+
+    /// Received Wednesday 4 March 2026 10:00 WITA: verification warns at the end of Friday 6,
+    /// is due at the end of Monday 9 and late after Wednesday 11.
+    fn received() -> Timestamp {
+        Timestamp::from_wita(2026, 3, 4, 10, 0)
+    }
+
+    /// A complaint in Lombok Timur about the provincial transport agency's own staff, which
+    /// routing proposed to that agency, waiting for a coordinator.
+    fn extortion_by_dishub() -> Complaint {
+        let mut c = tests_support::complaint(Ticket::number(2026, 7).unwrap());
+        c.description = "Petugas Dishub meminta pungutan liar di Terminal Pancor".into();
+        c.category = Some("transportasi".into());
+        c.location.region_code = RegionCode::parse("52.03").unwrap();
+        c.unit = UnitId::parse("dishub").ok();
+        c.received_at = received();
+        c.updated_at = received();
+        c
+    }
+
+    fn sweep_at(c: &Complaint, now: Timestamp) -> (SweepStep, Vec<Notice>) {
+        let (rules, cal, dir) = (SlaRules::seed(), WorkingCalendar::seed(), Directory::seed());
+        let step = assess(c, &rules, &cal, now);
+        let notices = sweep_notices(c, &step, &dir, now);
+        (step, notices)
+    }
+
+    fn audiences(notices: &[Notice]) -> Vec<(Audience, String)> {
+        notices.iter().map(|n| (n.audience.clone(), n.template.clone())).collect()
+    }
+
+    fn told(a: Audience, template: &str) -> (Audience, String) {
+        (a, template.to_string())
+    }
+
+    fn names_a_unit(a: &Audience) -> bool {
+        matches!(a, Audience::UnitOfficers { .. } | Audience::UnitHead { .. })
+    }
+
+    /// Sweep once at `now` and apply, as the service does; answers the notices.
+    fn sweep_and_apply(c: &mut Complaint, now: Timestamp) -> Vec<Notice> {
+        let (step, _) = sweep_at(c, now);
+        apply_sweep(c, &step, now);
+        sweep_notices(c, &step, &Directory::seed(), now)
+    }
+
+    #[test]
+    fn an_unverified_complaint_climbs_the_coordinators_never_the_proposed_unit() {
+        let mut c = extortion_by_dishub();
+        let friday_evening = Timestamp::from_wita(2026, 3, 6, 23, 59);
+        assert_eq!(sweep_at(&c, Timestamp::from_wita(2026, 3, 6, 9, 0)).0, SweepStep::Nothing);
+        // Warned: the coordinator of Lombok Timur, where the problem is.
+        let warned = sweep_and_apply(&mut c, Timestamp(friday_evening.0 + 60_000));
+        assert_eq!(audiences(&warned), [told(Audience::RegionCoordinators, "deadline-approaching")]);
+        // Overdue (Tuesday 10): the provincial coordinators.
+        let overdue = sweep_and_apply(&mut c, Timestamp::from_wita(2026, 3, 10, 9, 0));
+        assert_eq!(audiences(&overdue), [told(Audience::ProvincialCoordinators, "case-escalated")]);
+        // Late (Thursday 12): the inspectorate.
+        let late = sweep_and_apply(&mut c, Timestamp::from_wita(2026, 3, 12, 9, 0));
+        assert_eq!(audiences(&late), [told(Audience::Inspectorate, "case-escalated")]);
+        assert_eq!(sweep_at(&c, Timestamp::from_wita(2026, 3, 20, 9, 0)).0, SweepStep::Nothing);
+        let notes: Vec<&str> = c.history.iter().filter_map(|e| e.internal_note.as_deref()).collect();
+        assert!(notes.iter().all(|n| !n.contains("kepala unit")), "{notes:?}");
+    }
+
+    #[test]
+    fn a_verified_but_undispatched_complaint_still_tells_no_unit() {
+        let mut c = extortion_by_dishub();
+        c.status = CaseStatus::Verified;
+        let (_, notices) = sweep_at(&c, Timestamp::from_wita(2026, 4, 30, 9, 0));
+        assert_eq!(notices.len(), 3);
+        assert!(notices.iter().all(|n| !names_a_unit(&n.audience)), "{notices:?}");
+    }
+
+    #[test]
+    fn a_forwarded_complaint_is_the_coordinators_not_the_suggested_units() {
+        let mut c = extortion_by_dishub();
+        c.status = CaseStatus::Forwarded;
+        c.case.forwarded_from = UnitId::parse("pemkab-lombok-timur").ok();
+        c.history.push(Event {
+            at: received(),
+            actor: Actor::Officer { id: "lotim".into() },
+            action: Action::Forward,
+            from: Some(CaseStatus::InProgress),
+            to: CaseStatus::Forwarded,
+            public_note: None,
+            internal_note: None,
+        });
+        let (_, notices) = sweep_at(&c, Timestamp::from_wita(2026, 4, 30, 9, 0));
+        assert_eq!(
+            audiences(&notices),
+            [
+                told(Audience::RegionCoordinators, "deadline-approaching"),
+                told(Audience::ProvincialCoordinators, "case-escalated"),
+                told(Audience::Inspectorate, "case-escalated"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_complaint_placed_only_in_the_province_warns_the_provincial_coordinators_first() {
+        let mut c = extortion_by_dishub();
+        c.location.region_code = RegionCode::parse("52").unwrap();
+        let (_, notices) = sweep_at(&c, Timestamp::from_wita(2026, 3, 7, 9, 0));
+        assert_eq!(audiences(&notices), [told(Audience::ProvincialCoordinators, "deadline-approaching")]);
+    }
+
+    #[test]
+    fn a_dispatched_case_escalates_up_the_units_own_chain() {
+        let mut c = extortion_by_dishub();
+        c.status = CaseStatus::Dispatched;
+        c.history.push(Event {
+            at: received(),
+            actor: Actor::Officer { id: "koordinator".into() },
+            action: Action::Dispatch,
+            from: Some(CaseStatus::Verified),
+            to: CaseStatus::Dispatched,
+            public_note: None,
+            internal_note: None,
+        });
+        // Ordinary first response: 48 hours from Wednesday 10:00.
+        let notices = sweep_and_apply(&mut c, Timestamp::from_wita(2026, 3, 8, 9, 0));
+        let dishub = UnitId::parse("dishub").unwrap();
+        assert_eq!(
+            audiences(&notices),
+            [
+                told(Audience::UnitOfficers { unit: dishub.clone() }, "deadline-approaching"),
+                told(Audience::UnitHead { unit: dishub }, "case-escalated"),
+                told(Audience::Coordinators, "case-escalated"),
+                told(Audience::Inspectorate, "case-escalated"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_first_sweep_raises_every_level_in_order() {
+        let mut c = extortion_by_dishub();
+        let long_after = Timestamp::from_wita(2026, 4, 30, 9, 0);
+        let (step, notices) = sweep_at(&c, long_after);
+        let SweepStep::Escalate { levels, .. } = &step else { panic!("{step:?}") };
+        assert_eq!(levels, &[Escalation::Warn, Escalation::Overdue, Escalation::Late]);
+        // Each level its own notice (its own id), lowest first.
+        assert_eq!(
+            audiences(&notices),
+            [
+                told(Audience::RegionCoordinators, "deadline-approaching"),
+                told(Audience::ProvincialCoordinators, "case-escalated"),
+                told(Audience::Inspectorate, "case-escalated"),
+            ]
+        );
+        let mut ids: Vec<&str> = notices.iter().map(|n| n.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 3);
+        // Recorded in the case history in the same order, as one applied step.
+        let applied = apply_sweep(&mut c, &step, long_after).unwrap();
+        let notes: Vec<&str> = c
+            .history
+            .iter()
+            .filter(|e| e.action == Action::Escalate)
+            .map(|e| e.internal_note.as_deref().unwrap())
+            .collect();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("Peringatan"), "{notes:?}");
+        assert!(notes[1].starts_with("Melewati tenggat"), "{notes:?}");
+        assert!(notes[2].starts_with("Terlambat"), "{notes:?}");
+        assert_eq!(applied.event.internal_note.as_deref(), Some(notes[2]));
+        assert_eq!(c.case.escalation, Some((crate::sla::Step::Verification, Escalation::Late)));
+        // Nothing is raised twice.
+        assert_eq!(sweep_at(&c, long_after).0, SweepStep::Nothing);
+    }
+
+    #[test]
+    fn a_sweep_after_the_warning_catches_up_from_the_level_recorded() {
+        let mut c = extortion_by_dishub();
+        sweep_and_apply(&mut c, Timestamp::from_wita(2026, 3, 7, 9, 0));
+        let notices = sweep_and_apply(&mut c, Timestamp::from_wita(2026, 4, 30, 9, 0));
+        assert_eq!(
+            audiences(&notices),
+            [
+                told(Audience::ProvincialCoordinators, "case-escalated"),
+                told(Audience::Inspectorate, "case-escalated"),
+            ]
+        );
+        assert_eq!(c.history.iter().filter(|e| e.action == Action::Escalate).count(), 3);
     }
 }

@@ -27,6 +27,12 @@ pub enum Audience {
     UnitHead { unit: UnitId },
     /// The provincial coordinators (and the regency coordinator of the case's region).
     Coordinators,
+    /// The regency or city coordinators of the region where the problem is (not of the unit
+    /// routing proposed); the provincial coordinators when that region has none. The first
+    /// to hear that a complaint waits for verification.
+    RegionCoordinators,
+    /// The provincial coordinators only.
+    ProvincialCoordinators,
     /// The inspectorate.
     Inspectorate,
 }

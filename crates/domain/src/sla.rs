@@ -23,8 +23,11 @@
 //!
 //! **Escalation.** Each rule has a warning point and a late point as fractions of its
 //! allowed time (`warn_at` < 1 < `late_at`). [`Deadlines::escalation`] turns them into
-//! [`Escalation`]: on time, warn the handling unit, overdue (escalate to the unit head), late
-//! (escalate to the provincial coordinator and the Inspectorate).
+//! [`Escalation`]: on time, warn, overdue, late. Who hears of each level is casework's
+//! decision (`casework::sweep_notices`): for a dispatched case the unit's liaison officers,
+//! its head, then the coordinators and the Inspectorate; for a complaint no coordinator has
+//! dispatched yet, the coordinators of its region, the provincial coordinators, then the
+//! Inspectorate, never the unit routing proposed.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -202,11 +205,14 @@ pub struct Deadlines {
 pub enum Escalation {
     /// Before the warning point.
     OnTime,
-    /// From the warning point to the deadline: remind the handling unit.
+    /// From the warning point to the deadline: remind whoever holds the case (the unit's
+    /// liaison officers, or the region's coordinators before dispatch).
     Warn,
-    /// Past the deadline, within the grace period: escalate to the unit head.
+    /// Past the deadline, within the grace period: escalate one level up (the unit head, or
+    /// the provincial coordinators before dispatch).
     Overdue,
-    /// Past the grace period: escalate to the provincial coordinator and the Inspectorate.
+    /// Past the grace period: escalate to the Inspectorate (and the coordinators, for a
+    /// dispatched case).
     Late,
 }
 

@@ -77,23 +77,36 @@ pub fn officer_in(
         Audience::UnitHead { unit } => officer.role == Role::UnitHead && of_unit(unit),
         Audience::Coordinators => match officer.role {
             Role::ProvincialCoordinator => true,
-            Role::RegencyCoordinator => {
-                let region = officer.unit.as_ref().and_then(|u| directory.unit(u)).map(|u| &u.region);
-                match (region, case) {
-                    (Some(region), Some(c)) => {
-                        c.location.region_code.is_within(region)
-                            || c.unit
-                                .as_ref()
-                                .and_then(|u| directory.unit(u))
-                                .is_some_and(|u| u.region.is_within(region))
-                    }
-                    _ => false,
+            Role::RegencyCoordinator => match (coordinated_region(officer, directory), case) {
+                (Some(region), Some(c)) => {
+                    c.location.region_code.is_within(region)
+                        || c.unit
+                            .as_ref()
+                            .and_then(|u| directory.unit(u))
+                            .is_some_and(|u| u.region.is_within(region))
                 }
-            }
+                _ => false,
+            },
             _ => false,
         },
+        Audience::RegionCoordinators => {
+            officer.role == Role::RegencyCoordinator
+                && match (coordinated_region(officer, directory), case) {
+                    (Some(region), Some(c)) => c.location.region_code.is_within(region),
+                    _ => false,
+                }
+        }
+        Audience::ProvincialCoordinators => officer.role == Role::ProvincialCoordinator,
         Audience::Inspectorate => officer.role == Role::Inspectorate,
     }
+}
+
+/// The region a regency coordinator's account coordinates: that of its government unit.
+fn coordinated_region<'d>(
+    officer: &Officer,
+    directory: &'d Directory,
+) -> Option<&'d crate::region::RegionCode> {
+    officer.unit.as_ref().and_then(|u| directory.unit(u)).map(|u| &u.region)
 }
 
 /// Where to reach an officer: e-mail when NTB Care can send e-mail, else SMS, else whatever
@@ -129,19 +142,38 @@ pub fn recipients(
                 .collect(),
             _ => vec![],
         },
-        audience => {
-            let mut out: Vec<Recipient> = Vec::new();
-            for o in officers.iter().filter(|o| officer_in(o, audience, case, directory)) {
-                if let Some((channel, address)) = officer_address(o, enabled) {
-                    let r = Recipient { channel, address, language: Language::Id };
-                    if !out.contains(&r) {
-                        out.push(r);
-                    }
-                }
+        Audience::RegionCoordinators => {
+            let region = officers_in(&notice.audience, case, officers, directory, enabled);
+            if region.is_empty() {
+                // No coordinator account for that region: the warning must still reach
+                // someone who can verify, never fall silent.
+                officers_in(&Audience::ProvincialCoordinators, case, officers, directory, enabled)
+            } else {
+                region
             }
-            out
+        }
+        audience => officers_in(audience, case, officers, directory, enabled),
+    }
+}
+
+/// The officers of an audience, each address once; officers' messages are in Indonesian.
+fn officers_in(
+    audience: &Audience,
+    case: Option<&Complaint>,
+    officers: &[Officer],
+    directory: &Directory,
+    enabled: &[Channel],
+) -> Vec<Recipient> {
+    let mut out: Vec<Recipient> = Vec::new();
+    for o in officers.iter().filter(|o| officer_in(o, audience, case, directory)) {
+        if let Some((channel, address)) = officer_address(o, enabled) {
+            let r = Recipient { channel, address, language: Language::Id };
+            if !out.contains(&r) {
+                out.push(r);
+            }
         }
     }
+    out
 }
 
 /// A deadline as people read it: `04-12-2026 17:00 WITA`.
@@ -229,7 +261,9 @@ pub struct DigestLine {
     pub overdue: usize,
 }
 
-/// Open and overdue cases per unit (cases in triage have no unit and are the coordinators').
+/// Open and overdue cases per unit. Only cases in a unit's hands count: a complaint waiting
+/// for verification (or forwarded back) is the coordinators' alone, and even its count must
+/// not reach the unit routing proposed, which may be the one complained about.
 pub fn digest(
     cases: &[Complaint],
     rules: &SlaRules,
@@ -238,7 +272,8 @@ pub fn digest(
 ) -> Vec<DigestLine> {
     let mut lines: Vec<DigestLine> = Vec::new();
     for c in cases.iter().filter(|c| c.status.is_open()) {
-        let Some(unit) = &c.unit else { continue };
+        let Some(crate::queues::Queue::Unit(unit)) = crate::queues::queue_of(c) else { continue };
+        let unit = &unit;
         let overdue =
             crate::casework::clocks::deadlines(c, rules, calendar, now).is_some_and(|(_, d)| d.due < now);
         let i = match lines.iter().position(|l| &l.unit == unit) {
@@ -433,5 +468,91 @@ mod tests {
         let b = digest_messages(&lines[0], &officers, &dir, &ALL, Timestamp(later.0 + 60_000));
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].id, b[0].id, "same day, same message");
+    }
+
+    /// Officers around a complaint in Lombok Timur about the provincial transport agency.
+    fn around_dishub() -> Vec<Officer> {
+        vec![
+            officer("dishub", Role::LiaisonOfficer, Some("dishub"), Some("penghubung@dishub.go.id"), None),
+            officer("kadishub", Role::UnitHead, Some("dishub"), Some("kepala@dishub.go.id"), None),
+            officer(
+                "lotim",
+                Role::RegencyCoordinator,
+                Some("pemkab-lombok-timur"),
+                Some("koordinator@lomboktimurkab.go.id"),
+                None,
+            ),
+            officer(
+                "mataram",
+                Role::RegencyCoordinator,
+                Some("pemkot-mataram"),
+                Some("koordinator@mataramkota.go.id"),
+                None,
+            ),
+            officer("provinsi", Role::ProvincialCoordinator, None, Some("koordinator@ntbprov.go.id"), None),
+            officer("inspektur", Role::Inspectorate, None, Some("inspektorat@ntbprov.go.id"), None),
+        ]
+    }
+
+    fn unverified_about_dishub() -> Complaint {
+        let mut c = crate::casework::tests_support::complaint(Ticket::number(2026, 8).unwrap());
+        c.location.region_code = crate::region::RegionCode::parse("52.03.01").unwrap();
+        c.unit = Some(UnitId::parse("dishub").unwrap());
+        c
+    }
+
+    fn addresses(audience: Audience, c: &Complaint, officers: &[Officer]) -> Vec<String> {
+        let n = Notice::new(
+            &c.ticket,
+            "verification-warn",
+            audience,
+            "deadline-approaching",
+            vec![],
+            Timestamp(1),
+        );
+        recipients(&n, Some(c), None, officers, &Directory::seed(), &ALL)
+            .into_iter()
+            .map(|r| r.address)
+            .collect()
+    }
+
+    #[test]
+    fn region_coordinators_are_those_of_where_the_problem_is() {
+        let c = unverified_about_dishub();
+        let officers = around_dishub();
+        assert_eq!(
+            addresses(Audience::RegionCoordinators, &c, &officers),
+            ["koordinator@lomboktimurkab.go.id"]
+        );
+        assert_eq!(addresses(Audience::ProvincialCoordinators, &c, &officers), ["koordinator@ntbprov.go.id"]);
+        assert_eq!(addresses(Audience::Inspectorate, &c, &officers), ["inspektorat@ntbprov.go.id"]);
+    }
+
+    #[test]
+    fn a_region_without_a_coordinator_account_falls_to_the_provincial_coordinators() {
+        let c = unverified_about_dishub();
+        let mut officers = around_dishub();
+        officers.retain(|o| o.username.as_str() != "lotim");
+        assert_eq!(addresses(Audience::RegionCoordinators, &c, &officers), ["koordinator@ntbprov.go.id"]);
+        // An inactive account is no account.
+        let mut officers = around_dishub();
+        officers.iter_mut().filter(|o| o.username.as_str() == "lotim").for_each(|o| o.active = false);
+        assert_eq!(addresses(Audience::RegionCoordinators, &c, &officers), ["koordinator@ntbprov.go.id"]);
+    }
+
+    #[test]
+    fn the_digest_leaves_out_complaints_no_coordinator_has_dispatched() {
+        let (rules, calendar) = (SlaRules::seed(), WorkingCalendar::seed());
+        let mut waiting = unverified_about_dishub();
+        let later = Timestamp(waiting.received_at.0 + 90 * 86_400_000);
+        assert!(digest(std::slice::from_ref(&waiting), &rules, &calendar, later).is_empty());
+        waiting.status = CaseStatus::Verified;
+        assert!(digest(std::slice::from_ref(&waiting), &rules, &calendar, later).is_empty());
+        waiting.status = CaseStatus::Forwarded;
+        assert!(digest(std::slice::from_ref(&waiting), &rules, &calendar, later).is_empty());
+        waiting.status = CaseStatus::Dispatched;
+        let lines = digest(&[waiting], &rules, &calendar, later);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].unit.as_str(), "dishub");
     }
 }

@@ -181,7 +181,8 @@ fn hand_computed_figures_for_august() {
     // To closure: A only, 3.708 (89 h).
     let c = &m.time_to_closure;
     assert_eq!((c.count, c.mean, c.median, c.p90), (1, Some(3.708), Some(4.0), Some(4.0)));
-    assert_eq!((m.escalations.complaints, m.escalations.warn, m.escalations.late), (1, 0, 1));
+    // D was first swept after its late point: every level is recorded, lowest first.
+    assert_eq!((m.escalations.complaints, m.escalations.warn, m.escalations.late), (1, 1, 1));
     let s = &m.satisfaction;
     assert_eq!((s.rated, s.mean_rating, s.not_resolved, s.not_resolved_share), (2, Some(3.5), 1, Some(0.5)));
     assert_eq!((s.distribution["2"], s.distribution["5"], s.distribution["1"]), (1, 1, 0));
