@@ -4,7 +4,6 @@
 
 use ntbcare_domain::channels::{meta, sms_gateway, twilio, ChannelError, InboundMessage};
 use ntbcare_domain::clock::{Clock, Timestamp};
-use ntbcare_domain::complaint::Channel;
 use ntbcare_domain::conversation::{self, Claim, Target};
 use ntbcare_domain::delivery;
 use ntbcare_domain::language::Text;
@@ -163,7 +162,7 @@ enum Outcome {
     Added(String),
     Duplicate(String),
     InFlight,
-    /// "STOP" / "BERHENTI": no more messages on this channel; "MULAI": messages again.
+    /// "STOP" / "BERHENTI": no more messages, on any channel; "MULAI" / "START": again.
     OptedOut,
     OptedIn,
 }
@@ -194,18 +193,12 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
     let now: Timestamp = SystemClock.now();
     let store = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
-    // An opt-out is an instruction, not a complaint: it is recorded where notification
-    // looks before sending, under the address notification would send to.
-    let text = msg.text_or_caption().unwrap_or("");
-    let address = msg.phone().filter(|_| msg.channel == Channel::Sms).map(|p| p.as_str().to_string());
-    let opt_key = delivery::keys::opt_out(msg.channel, address.as_deref().unwrap_or(&msg.sender));
-    if delivery::is_opt_out(text) {
-        identity.set(&opt_key, now.0.to_string().as_bytes())?;
-        return Ok(Outcome::OptedOut);
-    }
-    if delivery::route::is_opt_in(text) {
-        identity.delete(&opt_key)?;
-        return Ok(Outcome::OptedIn);
+    // BERHENTI / MULAI is an instruction, not a complaint: for the person on every channel,
+    // confirmed through the outbox on the channel it came on (`delivery::consent`).
+    match delivery::consent::take(&identity, &msg, now)? {
+        Some(delivery::consent::Command::Stop) => return Ok(Outcome::OptedOut),
+        Some(delivery::consent::Command::Start) => return Ok(Outcome::OptedIn),
+        None => {}
     }
     match conversation::claim(&store, &msg, now)? {
         Claim::Done(t) => return Ok(Outcome::Duplicate(t.to_string())),
