@@ -14,6 +14,13 @@
 //! `Serving …` / `Available Routes:` / `Storing … key-value data …` lines on stdout, the
 //! `Error: …` line of an app refused before it serves, and a component's own stdout/stderr,
 //! shown line by line after `[<component-id>] `.
+//!
+//! What never appears: request or response bodies, headers (so no `Authorization`,
+//! `X-Tracking-Secret`, `X-Hub-Signature`, cookies), query values, and credentials in URLs.
+//! A citizen may open their own tracking view with `?secret=…` or `/lacak/…?kode=…`, a
+//! provider's handshake carries `hub.verify_token=…`, an Open311 client `api_key=…`: whoever
+//! reads the log must learn none of them, so every URI the host logs goes through
+//! [`target`] or [`url`], which keep the path and only the *names* of the query's parameters.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -110,6 +117,55 @@ pub fn error(msg: &str, fields: &[(&str, Value<'_>)]) {
     emit(Level::Error, msg, fields)
 }
 
+/// A request target (`/path?query`) as the log shows it: the path, and of the query only the
+/// parameter names (`/lacak/NTB-26-7KQ4MX?kode=AB12&lang=en` → `/lacak/NTB-26-7KQ4MX?kode&lang`).
+/// A part without `=`, or a name that does not look like one, may itself be a secret
+/// (`?AB12`), so it is shown as `*`.
+pub fn target(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_string();
+    };
+    let mut out = String::with_capacity(path.len() + 1 + query.len().min(64));
+    out.push_str(path);
+    out.push('?');
+    for (i, part) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match part.split_once('=') {
+            Some((name, _)) if looks_like_a_name(name) => out.push_str(name),
+            _ => out.push('*'),
+        }
+    }
+    out
+}
+
+/// A full URL (outbound requests) as the log shows it: scheme, host, port and [`target`];
+/// never the user or password of the authority (`https://user:pw@host/`).
+pub fn url(uri: &http::Uri) -> String {
+    let mut out = String::new();
+    if let Some(scheme) = uri.scheme_str() {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    if let Some(host) = uri.host() {
+        out.push_str(host);
+    }
+    if let Some(port) = uri.port_u16() {
+        let _ = write!(out, ":{port}");
+    }
+    out.push_str(&target(uri.path_and_query().map(|p| p.as_str()).unwrap_or("")));
+    out
+}
+
+/// Parameter names are short words (`kode`, `hub.verify_token`, `filter[status]`); anything
+/// else is treated as a value.
+fn looks_like_a_name(name: &str) -> bool {
+    (1..=40).contains(&name.len())
+        && name.bytes().any(|b| b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-[]".contains(&b))
+}
+
 /// A JSON string literal.
 fn quote(out: &mut String, s: &str) {
     out.push('"');
@@ -154,6 +210,33 @@ mod tests {
             "{l}"
         );
         assert!(!l.contains('\n'));
+    }
+
+    #[test]
+    fn query_values_never_reach_the_log_only_parameter_names() {
+        assert_eq!(target("/lacak/NTB-26-7KQ4MX?kode=AB12CD"), "/lacak/NTB-26-7KQ4MX?kode");
+        assert_eq!(
+            target("/api/v1/complaints/NTB-26-7KQ4MX?secret=s3cr3t&lang=en"),
+            "/api/v1/complaints/NTB-26-7KQ4MX?secret&lang"
+        );
+        assert_eq!(
+            target("/webhooks/meta?hub.mode=subscribe&hub.verify_token=tok&hub.challenge=42"),
+            "/webhooks/meta?hub.mode&hub.verify_token&hub.challenge"
+        );
+        // A bare value, an encoded or over-long name: shown as `*`.
+        assert_eq!(target("/lacak?AB12CD&x%3Dy=1&=v"), "/lacak?*&*&*");
+        assert_eq!(target(&format!("/a?{}=1", "k".repeat(41))), "/a?*");
+        assert_eq!(target("/a?"), "/a?*");
+        assert_eq!(target("/api/v1/cases"), "/api/v1/cases");
+    }
+
+    #[test]
+    fn outbound_urls_lose_their_credentials_and_query_values() {
+        let u: http::Uri =
+            "https://user:pw@graph.facebook.com:8443/v20.0/123/messages?access_token=EAAB".parse().unwrap();
+        assert_eq!(url(&u), "https://graph.facebook.com:8443/v20.0/123/messages?access_token");
+        let u: http::Uri = "http://routing.spin.internal/api/v1/routing/route".parse().unwrap();
+        assert_eq!(url(&u), "http://routing.spin.internal/api/v1/routing/route");
     }
 
     #[test]

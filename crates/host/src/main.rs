@@ -77,6 +77,14 @@ struct UpArgs {
     /// Most linear memory one request's instance may grow to, in MiB.
     #[arg(long, default_value_t = 256)]
     max_guest_memory_mib: usize,
+    /// Longest a client may take to send a request's headers, in seconds, counted from its
+    /// connection or from the end of its previous response (an idle kept-alive connection is
+    /// closed after it too). As nginx's `client_header_timeout`, shorter than its 60 s default.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Most client connections served at once; more wait, unaccepted, in the listen backlog.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
     /// Keep compiled components here between runs [default: ~/.cache/ntbcare-host].
     #[arg(long, env = "NTBCARE_HOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -164,5 +172,9 @@ async fn up(args: UpArgs) -> Result<()> {
         ],
     );
     cron::start(&runtime);
-    server::serve(runtime, args.listen).await
+    let limits = server::Limits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        max_connections: args.max_connections as usize,
+    };
+    server::serve(runtime, args.listen, limits).await
 }

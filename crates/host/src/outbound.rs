@@ -48,7 +48,10 @@ impl WasiHttpHooks for OutboundHooks {
         if !self.allowed.allows_url(&uri) {
             crate::log::warn(
                 "outbound request denied: not in the component's allowed_outbound_hosts",
-                &[("component", (&*self.component_id).into()), ("url", uri.to_string().as_str().into())],
+                &[
+                    ("component", (&*self.component_id).into()),
+                    ("url", crate::log::url(&uri).as_str().into()),
+                ],
             );
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }

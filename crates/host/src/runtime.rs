@@ -379,7 +379,7 @@ impl Runtime {
         let route = RouteMatch::synthetic(target, req.uri().path());
         let started = Instant::now();
         let method = req.method().clone();
-        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let path = req.uri().path_and_query().map(|p| crate::log::target(p.as_str())).unwrap_or_default();
         let chained_client: SocketAddr = "0.0.0.0:0".parse().unwrap();
         let response = match self.invoke(target, &route, req, chained_client).await {
             Ok(r) => r,

@@ -2,6 +2,23 @@
 //! `/.well-known/spin/{health,info}`, request-body limit, one structured log line per request
 //! ([`crate::log`]), and graceful stop on SIGINT/SIGTERM.
 //!
+//! Connections are bounded before and between requests, as nginx's `client_header_timeout`
+//! and `keepalive_timeout` bound them: a client has [`Limits::header_read_timeout`] to send a
+//! whole request head (from the moment it connects, or from the end of its previous response
+//! on a kept-alive connection); a client that sends nothing, half a request line, or headers a
+//! byte at a time is disconnected when it runs out. Without this, each such client held a
+//! file descriptor and a task for ever (6,000 idle connections were held in a test). At most
+//! [`Limits::max_connections`] connections are served at once; more wait in the kernel's
+//! listen backlog, unaccepted, rather than exhausting the host's file descriptors.
+//!
+//! Why the host reads the first bytes itself: hyper-util's `auto` builder first reads up to
+//! 24 bytes to tell HTTP/1 from HTTP/2 and has no timeout on that read
+//! (hyperium/hyper#3962), so hyper's own header timeout only starts once the client has sent
+//! something. The host makes that read itself, under the same deadline, and hands the bytes
+//! read to hyper with the protocol chosen. HTTP/2 (prior knowledge, `h2c`; no browser speaks
+//! it without TLS) must send its preface in time too; after that hyper has no header timeout
+//! for it, and an idle HTTP/2 connection is only closed when it stops answering pings.
+//!
 //! `/.well-known/spin/health` answers `200 OK` whenever the process serves, as Spin's does
 //! (spinframework/spin `crates/trigger-http/src/server.rs`, `well_known`): it is the liveness
 //! and readiness probe of one function's process and touches neither components nor stores.
@@ -20,11 +37,13 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use ntbcare_language::Language;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
 use wasmtime_wasi_http::WasiBody;
 
 use crate::log;
@@ -123,8 +142,21 @@ pub fn log_request(
     );
 }
 
+/// How long connections may wait and how many there may be (see the module's docs).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest a client may take to send a request head, counted from its connection or from
+    /// the end of its previous response; also how long an idle kept-alive connection stays.
+    pub header_read_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
+}
+
+/// The first bytes an HTTP/2 client with prior knowledge sends (RFC 9113, 3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 /// Bind, print Spin's startup lines, and serve until SIGINT/SIGTERM.
-pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
+pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr, limits: Limits) -> Result<()> {
     let listener = TcpListener::bind(listen).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
             anyhow::anyhow!("{listen} is already in use")
@@ -144,13 +176,21 @@ pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
     );
 
     let graceful = GracefulShutdown::new();
+    // Connections still being read for their first request are not hyper's yet: they are told
+    // to stop through this instead.
+    let (stopping, _) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut shutdown = Box::pin(shutdown_signal());
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, client_addr) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
+            accepted = async {
+                // Accept only with a free slot: beyond the limit, clients wait in the backlog.
+                let slot = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
+                (listener.accept().await, slot)
+            } => {
+                let (stream, client_addr, slot) = match accepted {
+                    (Ok((stream, addr)), slot) => (stream, addr, slot),
+                    (Err(e), _) => {
                         log::warn("accept failed", &[("error", e.to_string().as_str().into())]);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
@@ -158,26 +198,123 @@ pub async fn serve(runtime: Arc<Runtime>, listen: SocketAddr) -> Result<()> {
                 };
                 let _ = stream.set_nodelay(true);
                 let runtime = runtime.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let runtime = runtime.clone();
-                    async move { Ok::<_, Infallible>(handle(runtime, req, client_addr).await) }
-                });
-                let builder = Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
+                let watcher = graceful.watcher();
+                let mut stopping = stopping.subscribe();
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    let _slot = slot;
+                    let sniffed = tokio::select! {
+                        s = tokio::time::timeout(limits.header_read_timeout, sniff(stream)) => s,
+                        _ = stopping.wait_for(|stop| *stop) => return,
+                    };
+                    // Nothing, or too little to tell the protocol, in time: close.
+                    let Ok(Some((protocol, io))) = sniffed else { return };
+                    let service = hyper::service::service_fn(move |req| {
+                        let runtime = runtime.clone();
+                        async move { Ok::<_, Infallible>(handle(runtime, req, client_addr).await) }
+                    });
+                    let mut builder = Builder::new(TokioExecutor::new());
+                    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+                    builder
+                        .http2()
+                        .timer(TokioTimer::new())
+                        .keep_alive_interval(limits.header_read_timeout);
+                    let builder = match protocol {
+                        Protocol::Http1 => builder.http1_only(),
+                        Protocol::Http2 => builder.http2_only(),
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(io), service).into_owned();
+                    let _ = watcher.watch(conn).await;
                 });
             }
             _ = &mut shutdown => {
                 log::info("shutting down: finishing requests in flight", &[]);
                 drop(listener);
+                let _ = stopping.send(true);
                 if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
                     log::warn("some requests did not finish within 10s", &[]);
                 }
                 return Ok(());
             }
         }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// Read until the first bytes tell HTTP/1 from HTTP/2 (HTTP/2's preface, or anything else);
+/// `None` if the client closes first. The bytes read are given back ahead of the stream.
+async fn sniff(mut stream: TcpStream) -> Option<(Protocol, Prefixed)> {
+    let mut buf = [0u8; H2_PREFACE.len()];
+    let mut len = 0;
+    loop {
+        let n = stream.read(&mut buf[len..]).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        len += n;
+        let protocol = if buf[..len] != H2_PREFACE[..len] {
+            Protocol::Http1
+        } else if len == H2_PREFACE.len() {
+            Protocol::Http2
+        } else {
+            continue;
+        };
+        return Some((protocol, Prefixed { prefix: Bytes::copy_from_slice(&buf[..len]), inner: stream }));
+    }
+}
+
+/// A TCP stream with bytes already read from it put back in front.
+struct Prefixed {
+    prefix: Bytes,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(out.remaining());
+            out.put_slice(&self.prefix.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, out)
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -224,7 +361,8 @@ async fn handle(
     let lang = Language::from_accept_language(
         req.headers().get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     );
-    let shown = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
+    // Never the query's values: they carry tracking secrets (`?secret=`, `?kode=`), see crate::log.
+    let shown = req.uri().path_and_query().map(|p| log::target(p.as_str())).unwrap_or_else(|| path.clone());
 
     if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
         return match well_known {

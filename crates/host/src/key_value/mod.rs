@@ -204,7 +204,7 @@ impl Stores {
                     Arc::new(sqlite::SqliteStore::new(db, label))
                 }
                 KvBackendConfig::Redis { url } => {
-                    summaries.insert(label.clone(), format!("Redis at {url}"));
+                    summaries.insert(label.clone(), format!("Redis at {}", without_password(url)));
                     Arc::new(redis::RedisStore::new(url)?)
                 }
             };
@@ -232,5 +232,28 @@ impl Stores {
 
     pub fn summaries(&self) -> &BTreeMap<String, String> {
         &self.summaries
+    }
+}
+
+/// A Redis URL as printed at start: a password in it (`redis://:pw@host`) is shown as `***`.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_redis_password_is_never_printed() {
+        assert_eq!(
+            super::without_password("redis://:hunter2@10.0.0.5:6379/1"),
+            "redis://:***@10.0.0.5:6379/1"
+        );
+        assert_eq!(super::without_password("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }
