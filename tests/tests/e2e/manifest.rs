@@ -88,7 +88,7 @@ fn shipped_runtime_config_keeps_identity_apart_and_default_in_the_state_dir() {
     // Declaring `default` with `type = "spin"` and no path would make Spin keep it in memory.
     assert!(!stores.contains_key("default"), "leave `default` to Spin's state dir");
     assert_eq!(stores["identity"]["type"].as_str(), Some("spin"));
-    assert_eq!(stores["identity"]["path"].as_str(), Some(".spin/identity.db"));
+    assert_eq!(stores["identity"]["path"].as_str(), Some("identity.db"));
     assert_eq!(
         toml::from_str::<toml::Value>(ntbcare_tests::NTBCARE_TEST_RUNTIME_CONFIG).unwrap()["key_value_store"]
             .as_table()
