@@ -6,9 +6,10 @@ use ntbcare_domain::clock::Timestamp;
 use ntbcare_domain::complaint::{Attachment, Channel, ExternalReference, Submission};
 use ntbcare_domain::duplicates;
 use ntbcare_domain::intake::{self, Arrival, Received};
+use ntbcare_domain::pseudonym::{DeploymentKey, PseudonymKey};
 use ntbcare_domain::routing::Decision;
 use ntbcare_domain::store::KeyValue;
-use ntbcare_domain::ticket::Ticket;
+use ntbcare_domain::ticket::{Ticket, TicketKey};
 use ntbcare_domain::upload::Upload;
 use ntbcare_platform::http as web;
 use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore};
@@ -46,7 +47,8 @@ pub async fn prepare(
     external: Option<ExternalReference>,
     uploads: Vec<Upload>,
 ) -> ApiResult<Accepted> {
-    let ticket = intake::allocate_ticket(store, now).map_err(|e| ApiError::internal(e.to_string()))?;
+    let ticket = intake::allocate_ticket(store, now, &TicketKey::new(&deployment_key()?))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let decision = ask_routing(&ticket, channel, &submission).await;
     let tracking_secret = ntbcare_platform::random_hex(16);
     let base = variable("public_base_url")?;
@@ -89,6 +91,18 @@ pub async fn prepare(
         store.set_many(&files)?;
     }
     Ok(Accepted { received, tracking_url, tracking_secret })
+}
+
+/// The deployment's secret (`deployment_key`), from which ticket numbers and pseudonyms are
+/// keyed; a deployment without one cannot take complaints (500, and the cause in the log).
+pub fn deployment_key() -> ApiResult<DeploymentKey> {
+    DeploymentKey::new(&variable("deployment_key")?).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The key of the pseudonyms the shared store keeps instead of message ids, numbers,
+/// addresses and handles (`domain::pseudonym`).
+pub fn pseudonym_key() -> ApiResult<PseudonymKey> {
+    Ok(deployment_key()?.pseudonyms())
 }
 
 /// Save the complaint: the commit point (`intake::save`).

@@ -11,6 +11,7 @@ use ntbcare_domain::idempotency::{self, Claim, Scope};
 use ntbcare_domain::intake;
 use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
+use ntbcare_domain::pseudonym::{Kind, Pseudonym};
 use ntbcare_domain::ratelimit::{self, Verdict};
 use ntbcare_domain::store::get_json;
 use ntbcare_domain::store::KeyValue;
@@ -60,6 +61,8 @@ fn within_limits(store: &SpinStore, req: &Request, submission: &Submission, now:
     )
     .is_ok();
     if let Some(ip) = ntbcare_platform::http::client_ip(req).filter(|ip| ip != "0.0.0.0" && !internal) {
+        // Keyed hashes, not the address or contact: rate keys are in the shared store.
+        let ip = Pseudonym::of(Kind::ClientAddress, &ip, &pipeline::pseudonym_key()?);
         keys.push((format!("ip/{ip}"), count("rate_limit_per_address", ratelimit::PER_ADDRESS)));
     }
     let r = &submission.reporter;
@@ -70,7 +73,8 @@ fn within_limits(store: &SpinStore, req: &Request, submission: &Submission, now:
         .or(r.email.as_ref().map(|e| e.as_str().to_lowercase()))
     {
         let limit = count("rate_limit_per_sender", ratelimit::PER_SENDER);
-        keys.push((format!("sender/{}", intake::tracking_secret_sha256(&contact)), limit));
+        let sender = Pseudonym::of(Kind::Contact, &contact, &pipeline::pseudonym_key()?);
+        keys.push((format!("sender/{sender}"), limit));
     }
     for (key, limit) in keys {
         if let Verdict::Limited { retry_after_secs } = ratelimit::check(store, &key, limit, now)? {
@@ -304,7 +308,7 @@ pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> A
         location: None,
         sent_at: None,
     };
-    conversation::add_follow_up(&store, &ticket, &message, SystemClock.now())?;
+    conversation::add_follow_up(&store, &ticket, &message, &pipeline::pseudonym_key()?, SystemClock.now())?;
     Ok(json_response(200, &load(&store, &ticket)?.own_view(&data::directory(&store)?, lang)))
 }
 

@@ -200,14 +200,16 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
         Some(delivery::consent::Command::Start) => return Ok(Outcome::OptedIn),
         None => {}
     }
-    match conversation::claim(&store, &msg, now)? {
+    // The shared store knows the message only by a keyed hash of its id.
+    let key = pipeline::pseudonym_key()?;
+    match conversation::claim(&store, &msg, &key, now)? {
         Claim::Done(t) => return Ok(Outcome::Duplicate(t.to_string())),
         Claim::InFlight => return Ok(Outcome::InFlight),
         Claim::First => {}
     }
     let outcome = match conversation::target(&store, &identity, &msg, now, window_ms())? {
-        Target::Existing(ticket) if conversation::add_follow_up(&store, &ticket, &msg, now)? => {
-            conversation::remember(&store, &identity, &msg, &ticket, now)?;
+        Target::Existing(ticket) if conversation::add_follow_up(&store, &ticket, &msg, &key, now)? => {
+            conversation::remember(&store, &identity, &msg, &key, &ticket, now)?;
             Outcome::Added(ticket.to_string())
         }
         _ => {
@@ -223,10 +225,10 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
             .await?;
             // Reserved before the commit: a redelivery after a crash between the commit and
             // `remember` is answered with this complaint, not made into a second one.
-            conversation::reserve(&store, &msg, &accepted.received.complaint.ticket)?;
+            conversation::reserve(&store, &msg, &key, &accepted.received.complaint.ticket)?;
             pipeline::commit(&store, &identity, &accepted)?;
             let ticket = accepted.received.complaint.ticket;
-            conversation::remember(&store, &identity, &msg, &ticket, now)?;
+            conversation::remember(&store, &identity, &msg, &key, &ticket, now)?;
             Outcome::New(ticket.to_string())
         }
     };

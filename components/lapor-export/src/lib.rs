@@ -138,6 +138,11 @@ fn sync_with(config: LaporConfig, at: Timestamp) -> ApiResult<SyncReport> {
     let store = SpinStore::open_default()?;
     let directory = data::directory(&store)?;
     let public_base_url = variable("public_base_url")?;
+    // Imported complaints are numbered as intake numbers its own.
+    let tickets = ntbcare_domain::ticket::TicketKey::new(
+        &ntbcare_domain::pseudonym::DeploymentKey::new(&variable("deployment_key")?)
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+    );
     let ctx = Context {
         store: &store,
         directory: &directory,
@@ -145,6 +150,7 @@ fn sync_with(config: LaporConfig, at: Timestamp) -> ApiResult<SyncReport> {
         public_base_url: &public_base_url,
         now: at,
         limits: Limits::default(),
+        tickets: &tickets,
     };
     let report = sync::run(&ctx, &SpinOutside { timeout_ms: config.timeout_ms })?;
     for e in &report.errors {

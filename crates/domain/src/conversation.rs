@@ -7,11 +7,11 @@
 //! other message opens a new complaint. Providers redeliver, so every message is claimed by
 //! its (channel, provider id) before anything is written, and a redelivery finds the claim.
 //!
-//! Keys: the claim and the id → ticket mapping hold no personal data and live in the shared
-//! store; the conversation (sender → ticket) names a sender, so it lives in the identity store.
+//! Keys: the claim and the id → ticket mapping live in the shared store, so they name the
+//! message by its [`Pseudonym`] only (a WhatsApp message id carries the sender's number); the
+//! conversation (sender → ticket) names a sender, so it lives in the identity store.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::channels::{ticket_reference, InboundMessage};
 use crate::clock::Timestamp;
@@ -22,6 +22,7 @@ use crate::idempotency::{self, Scope};
 use crate::keys;
 use crate::language::Language;
 use crate::lifecycle::{Action, Actor, Event};
+use crate::pseudonym::{Kind, Pseudonym, PseudonymKey};
 use crate::region::RegionCode;
 use crate::store::{get_json, update_json, KeyValue, StoreError};
 use crate::ticket::Ticket;
@@ -40,18 +41,33 @@ fn scope_name(channel: Channel) -> String {
 
 pub use crate::idempotency::Claim;
 
-/// Claim a message by its provider id.
-pub fn claim(store: &impl KeyValue, msg: &InboundMessage, now: Timestamp) -> Result<Claim, StoreError> {
+/// What the shared store knows a message by: the pseudonym of its provider id on its channel.
+pub fn message_pseudonym(msg: &InboundMessage, key: &PseudonymKey) -> Pseudonym {
+    Pseudonym::of(Kind::Message(msg.channel), &msg.external_id, key)
+}
+
+/// Claim a message by (the pseudonym of) its provider id.
+pub fn claim(
+    store: &impl KeyValue,
+    msg: &InboundMessage,
+    key: &PseudonymKey,
+    now: Timestamp,
+) -> Result<Claim, StoreError> {
     let name = scope_name(msg.channel);
-    idempotency::claim(store, &Scope { name: &name, key: &msg.external_id }, now)
+    idempotency::claim(store, &Scope { name: &name, key: message_pseudonym(msg, key).as_str() }, now)
 }
 
 /// Note the ticket a claimed message's new complaint was numbered, before the complaint is
 /// committed: if the host dies after the commit and before [`remember`], the redelivery is
 /// answered with that complaint instead of making a second one (see [`idempotency`]).
-pub fn reserve(store: &impl KeyValue, msg: &InboundMessage, ticket: &Ticket) -> Result<(), StoreError> {
+pub fn reserve(
+    store: &impl KeyValue,
+    msg: &InboundMessage,
+    key: &PseudonymKey,
+    ticket: &Ticket,
+) -> Result<(), StoreError> {
     let name = scope_name(msg.channel);
-    idempotency::reserve(store, &Scope { name: &name, key: &msg.external_id }, ticket)
+    idempotency::reserve(store, &Scope { name: &name, key: message_pseudonym(msg, key).as_str() }, ticket)
 }
 
 /// Where a claimed message goes.
@@ -164,12 +180,6 @@ pub fn submission_from(msg: &InboundMessage) -> Submission {
     }
 }
 
-/// The digest a follow-up keeps of the message it came in (see [`FollowUp::message`]).
-fn message_digest(msg: &InboundMessage) -> String {
-    let digest = Sha256::digest(format!("{}\n{}", msg.channel.code(), msg.external_id).as_bytes());
-    crate::hex::encode(&digest[..16])
-}
-
 /// Add a message to an existing complaint, once: a redelivery of a message already added
 /// (the host died before [`remember`]) finds it there and adds nothing. A case waiting for
 /// information from the complainant gets it: the pause ends and the history records that
@@ -178,9 +188,11 @@ pub fn add_follow_up(
     store: &impl KeyValue,
     ticket: &Ticket,
     msg: &InboundMessage,
+    key: &PseudonymKey,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let digest = message_digest(msg);
+    // What the follow-up keeps of the message it came in (see [`FollowUp::message`]).
+    let digest = message_pseudonym(msg, key).as_str().to_string();
     let updated = update_json(store, &keys::complaint(ticket), |c: &mut Complaint| {
         if c.case.follow_ups.iter().any(|f| f.message.as_deref() == Some(digest.as_str())) {
             return Err(());
@@ -220,6 +232,7 @@ pub fn remember(
     store: &impl KeyValue,
     identity: &impl KeyValue,
     msg: &InboundMessage,
+    key: &PseudonymKey,
     ticket: &Ticket,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -229,7 +242,7 @@ pub fn remember(
         &serde_json::to_vec(&conversation).expect("encodes"),
     )?;
     let name = scope_name(msg.channel);
-    idempotency::complete(store, &Scope { name: &name, key: &msg.external_id }, ticket)
+    idempotency::complete(store, &Scope { name: &name, key: message_pseudonym(msg, key).as_str() }, ticket)
 }
 
 #[cfg(test)]
@@ -238,6 +251,10 @@ mod tests {
     use crate::casework::tests_support;
     use crate::lifecycle::CaseStatus;
     use crate::store::MemoryStore;
+
+    fn k() -> PseudonymKey {
+        crate::pseudonym::DeploymentKey::new("test-deployment-key").unwrap().pseudonyms()
+    }
 
     fn message(id: &str, sender: &str, text: &str) -> InboundMessage {
         InboundMessage {
@@ -263,14 +280,43 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_store_knows_a_message_only_by_its_pseudonym() {
+        // A WhatsApp message id is base64 of the sender's number and a random part.
+        let wamid = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjBDNzZCRTNCQzY5QjI4NjhFNzkA";
+        let (store, identity) = (MemoryStore::new(), MemoryStore::new());
+        let msg = message(wamid, "6281234567890", "jalan rusak");
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(0)).unwrap(), Claim::First);
+        let t = Ticket::number(2026, 1).unwrap();
+        reserve(&store, &msg, &k(), &t).unwrap();
+        remember(&store, &identity, &msg, &k(), &t, Timestamp(1)).unwrap();
+        let opened = open_case(&store, &identity, 2, "6281234567890");
+        assert!(add_follow_up(
+            &store,
+            &opened,
+            &message("wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIY", "x", "y"),
+            &k(),
+            Timestamp(2)
+        )
+        .unwrap());
+        for key in store.keys().unwrap() {
+            let value = String::from_utf8_lossy(&store.get(&key).unwrap().unwrap()).to_string();
+            for needle in ["HBgN", "wamid", "6281234567890", "81234567890"] {
+                assert!(!key.contains(needle) && !value.contains(needle), "{needle} in {key} = {value}");
+            }
+        }
+        // …and still answers a redelivery.
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(3)).unwrap(), Claim::Done(t));
+    }
+
+    #[test]
     fn a_redelivered_message_is_processed_once() {
         let (store, identity) = (MemoryStore::new(), MemoryStore::new());
         let msg = message("wamid.1", "6281200000001", "Lampu jalan mati");
-        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
-        assert_eq!(claim(&store, &msg, Timestamp(10)).unwrap(), Claim::InFlight);
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(0)).unwrap(), Claim::First);
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(10)).unwrap(), Claim::InFlight);
         let t = Ticket::number(2026, 1).unwrap();
-        remember(&store, &identity, &msg, &t, Timestamp(20)).unwrap();
-        assert_eq!(claim(&store, &msg, Timestamp(30)).unwrap(), Claim::Done(t));
+        remember(&store, &identity, &msg, &k(), &t, Timestamp(20)).unwrap();
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(30)).unwrap(), Claim::Done(t));
     }
 
     #[test]
@@ -278,7 +324,7 @@ mod tests {
         let (store, identity) = (MemoryStore::new(), MemoryStore::new());
         let t = open_case(&store, &identity, 3, "6281200000001");
         let first = message("wamid.3", "6281200000001", "Jalan rusak");
-        remember(&store, &identity, &first, &t, Timestamp(0)).unwrap();
+        remember(&store, &identity, &first, &k(), &t, Timestamp(0)).unwrap();
         let next = message("wamid.4", "6281200000001", "Ini fotonya");
         assert_eq!(
             target(&store, &identity, &next, Timestamp(1_000), DEFAULT_WINDOW_MS).unwrap(),
@@ -312,9 +358,14 @@ mod tests {
             Ok::<(), ()>(())
         })
         .unwrap();
-        assert!(
-            add_follow_up(&store, &t, &message("wamid.8", "6281200000001", "RT 03"), Timestamp(500)).unwrap()
-        );
+        assert!(add_follow_up(
+            &store,
+            &t,
+            &message("wamid.8", "6281200000001", "RT 03"),
+            &k(),
+            Timestamp(500)
+        )
+        .unwrap());
         let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
         assert_eq!(c.case.pauses, vec![(Timestamp(100), Timestamp(500))]);
         assert_eq!(c.case.follow_ups[0].text.as_deref(), Some("RT 03"));
@@ -325,16 +376,16 @@ mod tests {
     fn a_message_whose_complaint_was_committed_before_a_crash_is_answered_with_it() {
         let store = MemoryStore::new();
         let msg = message("wamid.10", "6281200000001", "Jembatan putus");
-        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(0)).unwrap(), Claim::First);
         let t = Ticket::number(2026, 10).unwrap();
-        reserve(&store, &msg, &t).unwrap();
+        reserve(&store, &msg, &k(), &t).unwrap();
         let c = tests_support::complaint(t.clone());
         store.set(&keys::complaint(&t), &serde_json::to_vec(&c).unwrap()).unwrap();
         // The host dies here, before `remember`: the redelivery, at once or after the claim
         // went stale, is answered with the committed complaint.
-        assert_eq!(claim(&store, &msg, Timestamp(10)).unwrap(), Claim::Done(t.clone()));
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(10)).unwrap(), Claim::Done(t.clone()));
         let later = Timestamp(idempotency::CLAIM_TIMEOUT_MS + 20);
-        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::Done(t));
+        assert_eq!(claim(&store, &msg, &k(), later).unwrap(), Claim::Done(t));
     }
 
     #[test]
@@ -342,14 +393,14 @@ mod tests {
         let (store, identity) = (MemoryStore::new(), MemoryStore::new());
         let t = open_case(&store, &identity, 6, "6281200000001");
         let msg = message("wamid.HBgNNjI4MTIwMDAwMDAwMRUCABIYFjNFQjA", "6281200000001", "Foto kedua");
-        assert_eq!(claim(&store, &msg, Timestamp(0)).unwrap(), Claim::First);
-        assert!(add_follow_up(&store, &t, &msg, Timestamp(10)).unwrap());
+        assert_eq!(claim(&store, &msg, &k(), Timestamp(0)).unwrap(), Claim::First);
+        assert!(add_follow_up(&store, &t, &msg, &k(), Timestamp(10)).unwrap());
         // The host dies here, before `remember`; the claim goes stale and the provider
         // redelivers: the retry takes the claim over and adds the message again.
         let later = Timestamp(idempotency::CLAIM_TIMEOUT_MS + 20);
-        assert_eq!(claim(&store, &msg, later).unwrap(), Claim::First);
-        assert!(add_follow_up(&store, &t, &msg, later).unwrap());
-        remember(&store, &identity, &msg, &t, later).unwrap();
+        assert_eq!(claim(&store, &msg, &k(), later).unwrap(), Claim::First);
+        assert!(add_follow_up(&store, &t, &msg, &k(), later).unwrap());
+        remember(&store, &identity, &msg, &k(), &t, later).unwrap();
         let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
         assert_eq!(c.case.follow_ups.len(), 1);
         // What agencies read keeps no trace of the provider's id (it encodes the number).
@@ -357,7 +408,7 @@ mod tests {
         assert!(!seen.contains("HBgN") && !seen.contains("wamid"), "{seen}");
         // Another message from the sender is added.
         let next = message("wamid.other", "6281200000001", "Foto ketiga");
-        assert!(add_follow_up(&store, &t, &next, later).unwrap());
+        assert!(add_follow_up(&store, &t, &next, &k(), later).unwrap());
         let c: Complaint = get_json(&store, &keys::complaint(&t)).unwrap().unwrap();
         assert_eq!(c.case.follow_ups.len(), 2);
     }

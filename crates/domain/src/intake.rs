@@ -18,7 +18,7 @@ use crate::lifecycle::{Action, Actor, CaseStatus, Event};
 use crate::routing::Decision;
 use crate::store::{KeyValue, StoreError};
 use crate::summary::tallies_for_received;
-use crate::ticket::{Ticket, TicketError};
+use crate::ticket::{Ticket, TicketError, TicketKey};
 
 /// A complaint just received, with what must be kept apart from it.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,11 +154,50 @@ pub enum IntakeError {
     Ticket(#[from] TicketError),
 }
 
-/// Number the next complaint of the WITA year of `now`.
-pub fn allocate_ticket(store: &impl KeyValue, now: Timestamp) -> Result<Ticket, IntakeError> {
+/// How many numbers a submission skips at most because their tickets are taken (see
+/// [`allocate_ticket`]).
+const TAKEN_RETRIES: usize = 8;
+
+/// Number the next complaint of the WITA year of `now`, and note the ticket in the
+/// numbering index (`numbering/<year>/<sequence>`), which is how lists read the year's
+/// complaints without the key the ticket was scrambled with.
+///
+/// A number whose ticket is already a complaint is skipped: that only happens after the
+/// deployment key changed (the new scramble can land on a ticket the old one issued), and
+/// tickets once issued are never renumbered.
+pub fn allocate_ticket(
+    store: &impl KeyValue,
+    now: Timestamp,
+    key: &TicketKey,
+) -> Result<Ticket, IntakeError> {
     let year = now.wita().year;
-    let sequence = store.increment(&keys::ticket_sequence(year), 1)?;
-    Ok(Ticket::number(year, sequence as u64)?)
+    let mut attempt = 0;
+    loop {
+        let sequence = store.increment(&keys::ticket_sequence(year), 1)? as u64;
+        let ticket = Ticket::issue(year, sequence, key)?;
+        attempt += 1;
+        if attempt < TAKEN_RETRIES && store.exists(&keys::complaint(&ticket))? {
+            continue;
+        }
+        store.set(&keys::numbering(year, sequence), ticket.as_str().as_bytes())?;
+        return Ok(ticket);
+    }
+}
+
+/// The tickets numbered `sequences` of a WITA `year`, read from the numbering index: `None`
+/// for a number whose allocation did not get as far as the index (a hole, like a number
+/// whose record was never saved).
+pub fn issued(
+    store: &impl KeyValue,
+    year: i32,
+    sequences: impl IntoIterator<Item = u64>,
+) -> Result<Vec<Option<Ticket>>, StoreError> {
+    let keys: Vec<String> = sequences.into_iter().map(|s| keys::numbering(year, s)).collect();
+    Ok(store
+        .get_many(&keys)?
+        .into_iter()
+        .map(|v| v.and_then(|v| String::from_utf8(v).ok()).and_then(|t| Ticket::parse(&t).ok()))
+        .collect())
 }
 
 /// Save a received complaint (see the module doc for the order and why).
@@ -291,11 +330,27 @@ mod tests {
         let store = MemoryStore::new();
         // 23:30 UTC on 31 Dec 2026 is already 2027 in Mataram.
         let new_year = Timestamp::from_wita(2027, 1, 1, 7, 30);
-        let a = allocate_ticket(&store, new_year).unwrap();
-        let b = allocate_ticket(&store, new_year).unwrap();
+        let key = TicketKey::for_tests();
+        let a = allocate_ticket(&store, new_year, &key).unwrap();
+        let b = allocate_ticket(&store, new_year, &key).unwrap();
         assert!(a.as_str().starts_with("NTB-27-"));
         assert_ne!(a, b);
         assert_eq!((a.sequence(), b.sequence()), (1, 2));
+        assert_eq!(issued(&store, 2027, 1..=3).unwrap(), vec![Some(a), Some(b), None]);
+    }
+
+    #[test]
+    fn a_number_whose_ticket_is_already_taken_is_skipped() {
+        // After a key rotation the new scramble may land on a ticket the old one issued.
+        let store = MemoryStore::new();
+        let now = Timestamp::from_wita(2026, 5, 1, 9, 0);
+        let key = TicketKey::for_tests();
+        let taken = Ticket::issue(2026, 2, &key).unwrap();
+        store.set(&keys::complaint(&taken), b"{}").unwrap();
+        assert_eq!(allocate_ticket(&store, now, &key).unwrap().sequence(), 1);
+        let next = allocate_ticket(&store, now, &key).unwrap();
+        assert_eq!(next, Ticket::issue(2026, 3, &key).unwrap());
+        assert_eq!(issued(&store, 2026, 1..=3).unwrap()[1], None);
     }
 
     #[test]

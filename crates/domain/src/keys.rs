@@ -34,6 +34,13 @@ pub fn ticket_sequence(year: i32) -> String {
     format!("sequence/ticket/{year}")
 }
 
+/// The ticket the `sequence`-th complaint of a WITA year was given (see
+/// `intake::allocate_ticket`): lists read a year's complaints through it, so they never need
+/// the key tickets are scrambled with.
+pub fn numbering(year: i32, sequence: u64) -> String {
+    format!("numbering/{year}/{sequence}")
+}
+
 /// A complaint waiting to be created on SP4N-LAPOR!.
 pub fn lapor_pending(ticket: &Ticket) -> String {
     format!("{LAPOR_PENDING_PREFIX}{ticket}")

@@ -32,6 +32,7 @@ pub mod notices;
 pub mod open311;
 pub mod open_index;
 pub mod org;
+pub mod pseudonym;
 pub mod queues;
 pub mod ratelimit;
 pub mod region;

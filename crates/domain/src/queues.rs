@@ -100,6 +100,25 @@ fn edit(
     }
 }
 
+/// The records of `tickets` (key and bytes), `None` where the number has no ticket or the
+/// ticket no record yet; one batch read.
+fn read_records(
+    store: &impl KeyValue,
+    tickets: &[Option<Ticket>],
+) -> Result<Vec<Option<(String, Vec<u8>)>>, StoreError> {
+    let keys: Vec<String> = tickets.iter().flatten().map(keys::complaint).collect();
+    let mut values = store.get_many(&keys)?.into_iter();
+    let mut keys = keys.into_iter();
+    Ok(tickets
+        .iter()
+        .map(|t| {
+            t.as_ref()?;
+            let (key, value) = (keys.next()?, values.next()?);
+            value.map(|v| (key, v))
+        })
+        .collect())
+}
+
 /// How far behind the newest ticket a missing record must be before triage stops waiting
 /// for it: a number allocated to a submission whose save failed leaves a hole, and a save in
 /// flight looks the same for a few milliseconds.
@@ -125,18 +144,15 @@ pub fn triage(store: &impl KeyValue, now: Timestamp, limit: usize) -> Result<Vec
         let mut seq = mark + 1;
         while seq <= counter && found.len() < limit {
             let last = (seq + PAGE - 1).min(counter);
-            let tickets: Vec<Ticket> = (seq..=last).filter_map(|s| Ticket::number(y, s).ok()).collect();
-            let records = store.get_many(&tickets.iter().map(keys::complaint).collect::<Vec<_>>())?;
+            let tickets = crate::intake::issued(store, y, seq..=last)?;
+            let records = read_records(store, &tickets)?;
             for (offset, record) in records.into_iter().enumerate() {
                 let s = seq + offset as u64;
                 let waiting = match record {
                     None => counter - s < HOLE_PATIENCE,
-                    Some(bytes) => {
-                        let c: Complaint =
-                            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                                key: keys::complaint(&tickets[offset]),
-                                reason: e.to_string(),
-                            })?;
+                    Some((key, bytes)) => {
+                        let c: Complaint = serde_json::from_slice(&bytes)
+                            .map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
                         let waiting = in_triage(&c);
                         if waiting && found.len() < limit {
                             found.push(c);
@@ -177,14 +193,11 @@ pub fn newest_first(
         let mut high = counter;
         while high >= 1 {
             let low = high.saturating_sub(PAGE - 1).max(1);
-            let tickets: Vec<Ticket> = (low..=high).rev().filter_map(|s| Ticket::number(y, s).ok()).collect();
-            let records = store.get_many(&tickets.iter().map(keys::complaint).collect::<Vec<_>>())?;
-            for (i, value) in records.into_iter().enumerate() {
-                let Some(value) = value else { continue };
-                let c: Complaint = serde_json::from_slice(&value).map_err(|e| StoreError::Corrupt {
-                    key: keys::complaint(&tickets[i]),
-                    reason: e.to_string(),
-                })?;
+            let tickets = crate::intake::issued(store, y, (low..=high).rev())?;
+            for record in read_records(store, &tickets)? {
+                let Some((key, value)) = record else { continue };
+                let c: Complaint = serde_json::from_slice(&value)
+                    .map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
                 if c.received_at < since {
                     return Ok(found);
                 }
@@ -210,6 +223,7 @@ mod tests {
         let mut c = crate::casework::tests_support::complaint(Ticket::number(2026, seq).unwrap());
         c.status = status;
         c.unit = unit.map(|u| UnitId::parse(u).unwrap());
+        store.set(&keys::numbering(2026, seq), c.ticket.as_str().as_bytes()).unwrap();
         store.set(&keys::complaint(&c.ticket), &serde_json::to_vec(&c).unwrap()).unwrap();
         c
     }

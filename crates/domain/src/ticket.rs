@@ -1,15 +1,23 @@
-//! Ticket numbers: short enough to read out over the phone, unique under concurrency.
+//! Ticket numbers: short enough to read out over the phone, unique under concurrency, and
+//! not guessable from one deployment to the next.
 //!
 //! A ticket is `NTB-26-7KQ4MX`: the WITA year, five Crockford base-32 symbols and a check
-//! symbol. The five symbols are a bijective scramble of the year's sequence number, which the
-//! store allocates with an atomic increment, so two submissions at the same moment can never
-//! share a ticket, while consecutive tickets do not look consecutive. Crockford's alphabet
+//! symbol. The five symbols are a keyed bijective scramble of the year's sequence number, which
+//! the store allocates with an atomic increment, so two submissions at the same moment can
+//! never share a ticket, while consecutive tickets do not look consecutive. The scramble is
+//! keyed by the deployment's secret ([`TicketKey`], from `deployment_key`): without the key,
+//! knowing tickets of one deployment tells nothing of another's, and nobody can list a
+//! deployment's tickets to learn which confidential complaints exist. Crockford's alphabet
 //! has no I, L, O or U, and reading accepts the usual mix-ups (`O` for `0`, `I`/`L` for `1`),
 //! lower case, spaces and missing dashes. The check symbol catches a mistyped or swapped
-//! symbol before anything is looked up.
+//! symbol before anything is looked up. Reading a ticket needs no key; only numbering does.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::Sha256;
 use thiserror::Error;
+
+use crate::pseudonym::DeploymentKey;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// How many tickets one year can number: 32^5.
@@ -30,12 +38,13 @@ pub enum TicketError {
 }
 
 impl Ticket {
-    /// The ticket for the `sequence`-th complaint (1-based) of a WITA `year`.
-    pub fn number(year: i32, sequence: u64) -> Result<Ticket, TicketError> {
+    /// The ticket for the `sequence`-th complaint (1-based) of a WITA `year` in the deployment
+    /// whose key is `key`.
+    pub fn issue(year: i32, sequence: u64, key: &TicketKey) -> Result<Ticket, TicketError> {
         if sequence == 0 || sequence > TICKETS_PER_YEAR {
             return Err(TicketError::Exhausted(sequence));
         }
-        let x = scramble(sequence - 1);
+        let x = key.scramble(sequence - 1);
         let yy = (year.rem_euclid(100)) as u32;
         let mut symbols = [0u8; 7];
         symbols[0] = (yy / 10) as u8;
@@ -79,11 +88,26 @@ impl Ticket {
         &self.0
     }
 
-    /// The sequence number this ticket was made from.
-    pub fn sequence(&self) -> u64 {
+    /// The sequence number this ticket was made from, in the deployment whose key is `key`.
+    /// Nothing in production needs it: lists read the numbering index
+    /// ([`crate::intake::issued`]) and order by time.
+    pub fn sequence_under(&self, key: &TicketKey) -> u64 {
         let body = &self.0.as_bytes()[7..12];
         let x = body.iter().fold(0u64, |acc, &b| (acc << 5) | decode_symbol(b).unwrap() as u64);
-        unscramble(x) + 1
+        key.unscramble(x) + 1
+    }
+}
+
+/// Tests number tickets as the test harness's deployment does (`deployment_key` =
+/// `test-deployment-key`), so an end-to-end test can name the first ticket a fresh app issues.
+#[cfg(any(test, feature = "test-util"))]
+impl Ticket {
+    pub fn number(year: i32, sequence: u64) -> Result<Ticket, TicketError> {
+        Ticket::issue(year, sequence, &TicketKey::for_tests())
+    }
+
+    pub fn sequence(&self) -> u64 {
+        self.sequence_under(&TicketKey::for_tests())
     }
 }
 
@@ -103,34 +127,65 @@ fn check_symbol(values: &[u8]) -> u8 {
     (sum % 31) as u8
 }
 
-// Each step is a bijection on 25 bits (xor-shift, odd multiplier modulo 2^25).
-const MUL: u64 = 0x0B5_AD4B;
-const MUL_INV: u64 = {
-    // Newton's iteration for the inverse of an odd number modulo 2^25.
-    let mut inv = MUL;
-    let mut i = 0;
-    while i < 5 {
-        inv = inv.wrapping_mul(2u64.wrapping_sub(MUL.wrapping_mul(inv))) & MASK;
-        i += 1;
-    }
-    inv
-};
+/// The key of the ticket scramble: HMAC-SHA256 under a key derived from the deployment key
+/// with the label `ticket/v1`.
+///
+/// The scramble is an unbalanced Feistel network on the 25 bits of a sequence number: a
+/// 13-bit half and a 12-bit half, each round xoring one half with a keyed function of the
+/// other. Every round undoes itself, so the whole is a bijection of 0..2^25 onto itself
+/// whatever the round function, with no cycle walking. The round function is the first 32
+/// bits of HMAC-SHA256(key, round ‖ half), so without the key the rounds are unpredictable.
+/// Eight rounds: each half passes through four keyed functions.
+#[derive(Clone)]
+pub struct TicketKey(Hmac<Sha256>);
 
-fn scramble(mut x: u64) -> u64 {
-    x ^= x >> 13;
-    x = x.wrapping_mul(MUL) & MASK;
-    x ^= x >> 11;
-    x = (x ^ 0x15A_5A5A) & MASK;
-    x
+const HIGH_BITS: u32 = 13;
+const LOW_MASK: u64 = (1 << (25 - HIGH_BITS)) - 1;
+const HIGH_MASK: u64 = (1 << HIGH_BITS) - 1;
+const ROUNDS: u8 = 8;
+
+impl TicketKey {
+    pub fn new(deployment: &DeploymentKey) -> TicketKey {
+        TicketKey(Hmac::new_from_slice(&deployment.derive("ticket/v1")).expect("HMAC takes any key length"))
+    }
+
+    /// The key of the test harness's deployment (`test-deployment-key`).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn for_tests() -> TicketKey {
+        TicketKey::new(&DeploymentKey::new("test-deployment-key").expect("not empty"))
+    }
+
+    fn round(&self, round: u8, half: u64) -> u64 {
+        let mut mac = self.0.clone();
+        mac.update(&[round]);
+        mac.update(&(half as u32).to_be_bytes());
+        let out = mac.finalize().into_bytes();
+        u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as u64
+    }
+
+    fn step(&self, round: u8, x: u64) -> u64 {
+        let (high, low) = (x >> (25 - HIGH_BITS), x & LOW_MASK);
+        let (high, low) = if round % 2 == 0 {
+            (high ^ (self.round(round, low) & HIGH_MASK), low)
+        } else {
+            (high, low ^ (self.round(round, high) & LOW_MASK))
+        };
+        (high << (25 - HIGH_BITS)) | low
+    }
+
+    fn scramble(&self, x: u64) -> u64 {
+        (0..ROUNDS).fold(x & MASK, |x, r| self.step(r, x))
+    }
+
+    fn unscramble(&self, x: u64) -> u64 {
+        (0..ROUNDS).rev().fold(x & MASK, |x, r| self.step(r, x))
+    }
 }
 
-fn unscramble(mut x: u64) -> u64 {
-    x = (x ^ 0x15A_5A5A) & MASK;
-    x ^= x >> 11;
-    x ^= x >> 22;
-    x = x.wrapping_mul(MUL_INV) & MASK;
-    x ^= x >> 13;
-    x
+impl std::fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TicketKey(…)")
+    }
 }
 
 impl std::fmt::Display for Ticket {
@@ -176,8 +231,47 @@ mod tests {
 
     #[test]
     fn scramble_is_a_bijection() {
+        let key = TicketKey::for_tests();
         for x in (0..TICKETS_PER_YEAR).step_by(9973) {
-            assert_eq!(unscramble(scramble(x)), x);
+            let y = key.scramble(x);
+            assert!(y < TICKETS_PER_YEAR);
+            assert_eq!(key.unscramble(y), x);
+        }
+    }
+
+    #[test]
+    fn two_deployments_number_their_tickets_differently() {
+        let a = TicketKey::new(&DeploymentKey::new("deployment a").unwrap());
+        let b = TicketKey::new(&DeploymentKey::new("deployment b").unwrap());
+        let first_a: Vec<Ticket> = (1..=1000).map(|s| Ticket::issue(2026, s, &a).unwrap()).collect();
+        let first_b: HashSet<Ticket> = (1..=1000).map(|s| Ticket::issue(2026, s, &b).unwrap()).collect();
+        assert_ne!(first_a[0], Ticket::issue(2026, 1, &b).unwrap());
+        // 1000 of 2^25 each: an overlap or two is chance, a shared run would be a leak.
+        let shared = first_a.iter().filter(|t| first_b.contains(t)).count();
+        assert!(shared <= 2, "{shared} shared");
+        // The same key numbers the same way every time.
+        let again = TicketKey::new(&DeploymentKey::new("deployment a").unwrap());
+        assert_eq!(first_a[0], Ticket::issue(2026, 1, &again).unwrap());
+    }
+
+    #[test]
+    fn the_scramble_is_pinned_for_its_mirror_in_scripts_bench_reporting() {
+        // scripts/bench-reporting numbers a pre-generated store in python the same way.
+        let key = TicketKey::new(&DeploymentKey::new("bench-deployment-key").unwrap());
+        let t = |year, seq| Ticket::issue(year, seq, &key).unwrap().to_string();
+        assert_eq!(
+            (t(2026, 1), t(2026, 2), t(2027, 123456)),
+            ("NTB-26-KV1NMG".into(), "NTB-26-FNA94V".into(), "NTB-27-3ZX2DS".into())
+        );
+    }
+
+    #[test]
+    fn a_ticket_reads_back_without_the_key_and_its_sequence_with_it() {
+        let key = TicketKey::new(&DeploymentKey::new("deployment a").unwrap());
+        for seq in [1u64, 2, 99, 1 << 20, TICKETS_PER_YEAR] {
+            let t = Ticket::issue(2031, seq, &key).unwrap();
+            assert_eq!(Ticket::parse(&t.as_str().to_lowercase()).unwrap(), t);
+            assert_eq!(t.sequence_under(&key), seq);
         }
     }
 

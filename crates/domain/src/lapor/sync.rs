@@ -26,7 +26,7 @@ use crate::lifecycle::{Action, Actor, CaseStatus, Event};
 use crate::queues::queue_of;
 use crate::routing::Decision;
 use crate::store::{get_json, update_json, KeyValue, StoreError};
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketKey};
 
 /// What a sync needs of the world outside the store.
 pub trait Outside {
@@ -61,6 +61,8 @@ pub struct Context<'a, S: KeyValue> {
     pub public_base_url: &'a str,
     pub now: Timestamp,
     pub limits: Limits,
+    /// Numbers imported complaints as intake numbers its own.
+    pub tickets: &'a TicketKey,
 }
 
 /// What one sync did.
@@ -105,16 +107,31 @@ pub fn run<S: KeyValue, O: Outside>(ctx: &Context<'_, S>, outside: &O) -> Result
     Ok(report)
 }
 
-/// Tickets queued for export by intake (one marker key each).
+/// Tickets queued for export by intake (one marker key each), oldest first: by the time the
+/// marker says the complaint was queued (tickets are scrambled, so their order says nothing).
 pub fn queued_tickets(store: &impl KeyValue) -> Result<Vec<Ticket>, StoreError> {
-    let mut tickets: Vec<Ticket> = store
+    #[derive(serde::Deserialize)]
+    struct Marker {
+        #[serde(default)]
+        queued_at: Option<Timestamp>,
+    }
+    let tickets: Vec<Ticket> = store
         .keys()?
         .iter()
         .filter_map(|k| k.strip_prefix(store_keys::LAPOR_PENDING_PREFIX))
         .filter_map(|t| Ticket::parse(t).ok())
         .collect();
-    tickets.sort_by_key(|t| (t.as_str()[4..6].to_string(), t.sequence()));
-    Ok(tickets)
+    let markers = store.get_many(&tickets.iter().map(store_keys::lapor_pending).collect::<Vec<_>>())?;
+    let mut queued: Vec<(Option<Timestamp>, Ticket)> = markers
+        .into_iter()
+        .zip(tickets)
+        .map(|(m, t)| {
+            (m.and_then(|m| serde_json::from_slice::<Marker>(&m).ok()).and_then(|m| m.queued_at), t)
+        })
+        .collect();
+    queued
+        .sort_by(|(a, t), (b, u)| (&t.as_str()[4..6], a).cmp(&(&u.as_str()[4..6], b)).then_with(|| t.cmp(u)));
+    Ok(queued.into_iter().map(|(_, t)| t).collect())
 }
 
 pub fn load_masters(store: &impl KeyValue) -> Result<Masters, StoreError> {
@@ -598,7 +615,7 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
         let ticket = match reserved.and_then(|t| Ticket::parse(&t).ok()) {
             Some(t) => t,
             None => {
-                let t = intake::allocate_ticket(self.store(), now)
+                let t = intake::allocate_ticket(self.store(), now, self.ctx.tickets)
                     .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                 self.store().set(&reservation, &serde_json::to_vec(t.as_str()).expect("encodes"))?;
                 t

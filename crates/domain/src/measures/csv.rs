@@ -5,7 +5,6 @@ use crate::complaint::{Complaint, Privacy};
 use crate::directory::Directory;
 use crate::keys;
 use crate::store::{decode_counter, KeyValue, StoreError};
-use crate::ticket::Ticket;
 
 use super::facts::{
     answered_in_time, closed_at, first_answer_at, followed_up, verified_at, working_mwd, Context, Month,
@@ -86,8 +85,8 @@ impl ComplaintPages {
         if *seq > *counter {
             self.years.pop_front();
         }
-        let tickets: Vec<Ticket> = (first..=last).filter_map(|s| Ticket::number(year, s).ok()).collect();
-        let keys: Vec<String> = tickets.iter().map(keys::complaint).collect();
+        let tickets = crate::intake::issued(store, year, first..=last)?;
+        let keys: Vec<String> = tickets.iter().flatten().map(keys::complaint).collect();
         let mut page = Vec::with_capacity(keys.len());
         for (k, value) in keys.iter().zip(store.get_many(&keys)?) {
             let Some(value) = value else { continue };

@@ -13,7 +13,6 @@ use crate::complaint::{Channel, Complaint};
 use crate::keys;
 use crate::lifecycle::CaseStatus;
 use crate::store::{decode_counter, KeyValue, StoreError};
-use crate::ticket::Ticket;
 
 use super::facts::{facts, facts_lazy, Context, Dim, Facts, Month};
 use super::metric::{self, METRICS};
@@ -125,8 +124,8 @@ pub fn for_each_complaint(
         let mut seq = 1;
         while seq <= counter {
             let last = (seq + PAGE - 1).min(counter);
-            let tickets: Vec<Ticket> = (seq..=last).filter_map(|s| Ticket::number(*year, s).ok()).collect();
-            let keys: Vec<String> = tickets.iter().map(keys::complaint).collect();
+            let tickets = crate::intake::issued(store, *year, seq..=last)?;
+            let keys: Vec<String> = tickets.iter().flatten().map(keys::complaint).collect();
             for (k, value) in keys.iter().zip(store.get_many(&keys)?) {
                 let Some(value) = value else { continue };
                 let c: Complaint = serde_json::from_slice(&value)

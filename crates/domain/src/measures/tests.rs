@@ -56,6 +56,7 @@ impl World {
         self.seq += 1;
         self.store.increment(&keys::ticket_sequence(2026), 1).unwrap();
         let mut c = tests_support::complaint(Ticket::number(2026, self.seq).unwrap());
+        self.store.set(&keys::numbering(2026, self.seq), c.ticket.as_str().as_bytes()).unwrap();
         c.received_at = when;
         c.updated_at = when;
         c.channel = channel;

@@ -159,6 +159,7 @@ impl World {
             public_base_url: "http://ntb.example",
             now: Timestamp(at),
             limits: Limits::default(),
+            tickets: &crate::ticket::TicketKey::for_tests(),
         };
         run(&ctx, &self.lapor).unwrap()
     }
