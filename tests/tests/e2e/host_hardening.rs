@@ -167,6 +167,7 @@ fn clients_that_send_their_headers_slowly_or_never_are_disconnected_while_others
     kept_alive.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200", "the kept-alive connection was served first");
 
+    let opened = Instant::now();
     // Meanwhile another client is served at once.
     let started = Instant::now();
     let r = app.get("/api/v1/intake/health").unwrap();
@@ -187,9 +188,34 @@ fn clients_that_send_their_headers_slowly_or_never_are_disconnected_while_others
         // of the first, well before the patience runs out.
         assert!(waited.is_some(), "{what}: still open after {patience:?}");
     }
+    // All five gone within the timeout and a margin for a loaded machine.
+    let all_closed = opened.elapsed();
+    println!("all five closed within {all_closed:?} of being opened");
+    assert!(all_closed < Duration::from_secs(4), "{all_closed:?}");
     drip.join().unwrap();
     // The host goes on serving after dropping them.
     assert_eq!(app.get("/api/v1/intake/health").unwrap().status, 200);
+}
+
+#[test]
+fn beyond_max_connections_clients_wait_for_a_free_slot_instead_of_being_accepted() {
+    let mut config = AppConfig::ntbcare();
+    config.extra_args =
+        ["--header-read-timeout", "2", "--max-connections", "2"].iter().map(|a| a.to_string()).collect();
+    let app = TestApp::spawn_with(config).unwrap();
+    // Two silent clients take both slots.
+    let mut holders = [connect(&app), connect(&app)];
+    std::thread::sleep(Duration::from_millis(200));
+    // A third is served only once the timeout has freed a slot: late, but served.
+    let started = Instant::now();
+    let r = app.get("/api/v1/intake/health").unwrap();
+    let waited = started.elapsed();
+    println!("third client served after {waited:?} (2 slots held by silent clients, timeout 2 s)");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(waited >= Duration::from_millis(1500), "served at once: the bound was not applied ({waited:?})");
+    for h in &mut holders {
+        assert!(closed_within(h, Duration::from_secs(5)).is_some(), "a silent holder is still open");
+    }
 }
 
 /// `scripts/up` as an operator runs it, without the build (`--no-build`), on a free port.
