@@ -4,10 +4,15 @@
 //! A submission is a `complaint` part holding the JSON document of the JSON API and up to
 //! [`MAX_FILES`] `attachment` parts. File names are kept only as a display name, stripped of
 //! any path, so nothing a sender writes there can reach a file system or a page unescaped.
+//! Every file is cleaned of its metadata ([`metadata`]) as it is read, so what intake stores
+//! is the cleaned file and the original is never kept; a file that cannot be cleaned is
+//! refused.
 
 use thiserror::Error;
 
 use crate::language::Text;
+
+pub mod metadata;
 
 pub const MAX_FILES: usize = 3;
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -48,6 +53,13 @@ pub enum UploadError {
     UnsupportedType(String),
     #[error("part `{0}` is not expected")]
     UnexpectedPart(String),
+    #[error("photo `{0}` could not be read, so it was not kept: send another photo, or a screenshot of it")]
+    PhotoUnreadable(String),
+    #[error(
+        "PDF `{0}` could not be read (damaged, or locked with a password), so it was not kept: send it \
+         again without a password, or photos of its pages"
+    )]
+    DocumentUnreadable(String),
 }
 
 impl UploadError {
@@ -59,6 +71,7 @@ impl UploadError {
             UploadError::FileTooLarge(_) => "file-too-large",
             UploadError::UnsupportedType(_) => "unsupported-file-type",
             UploadError::UnexpectedPart(_) => "unknown-field",
+            UploadError::PhotoUnreadable(_) | UploadError::DocumentUnreadable(_) => "unreadable-file",
         }
     }
 
@@ -72,6 +85,14 @@ impl UploadError {
                 format!("Berkas `{n}` bukan foto JPEG, PNG, WebP atau dokumen PDF.")
             }
             UploadError::UnexpectedPart(n) => format!("Bagian `{n}` tidak dikenal."),
+            UploadError::PhotoUnreadable(n) => format!(
+                "Foto `{n}` tidak dapat dibaca, jadi tidak kami simpan. Kirim foto lain, atau tangkapan layar \
+                 (screenshot) foto itu."
+            ),
+            UploadError::DocumentUnreadable(n) => format!(
+                "PDF `{n}` tidak dapat dibaca (rusak atau dikunci kata sandi), jadi tidak kami simpan. Kirim \
+                 lagi tanpa kata sandi, atau foto halaman-halamannya."
+            ),
         };
         let mut en = self.to_string();
         if let Some(first) = en.get_mut(0..1) {
@@ -209,7 +230,12 @@ pub fn submission_parts(body: &[u8], boundary: &str) -> Result<(Vec<u8>, Vec<Upl
                 }
                 let (kind, mime_type) =
                     sniff(&part.data).ok_or_else(|| UploadError::UnsupportedType(shown.clone()))?;
-                files.push(Upload { kind, mime_type, name: Some(shown), data: part.data });
+                // Cleaned here, before anything can store it; the sent bytes go out of scope.
+                let data = metadata::strip(mime_type, &part.data).map_err(|_| match kind {
+                    "image" => UploadError::PhotoUnreadable(shown.clone()),
+                    _ => UploadError::DocumentUnreadable(shown.clone()),
+                })?;
+                files.push(Upload { kind, mime_type, name: Some(shown), data });
             }
             other => return Err(UploadError::UnexpectedPart(other.chars().take(40).collect())),
         }
@@ -221,7 +247,14 @@ pub fn submission_parts(body: &[u8], boundary: &str) -> Result<(Vec<u8>, Vec<Upl
 mod tests {
     use super::*;
 
-    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+    /// A real 8x8 JPEG, as an encoder writes it (JFIF, tables, one scan): nothing to clean.
+    fn jpeg() -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(8, 8, image::Rgb([90, 120, 150])))
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.into_inner()
+    }
 
     fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
         let mut b = Vec::new();
@@ -243,15 +276,38 @@ mod tests {
 
     #[test]
     fn a_complaint_with_a_photo_splits_into_json_and_a_checked_file() {
-        let b =
-            body(&[("complaint", None, br#"{"description": "x"}"#), ("attachment", Some("jalan.jpg"), JPEG)]);
+        let jpeg = jpeg();
+        let b = body(&[
+            ("complaint", None, br#"{"description": "x"}"#),
+            ("attachment", Some("jalan.jpg"), &jpeg),
+        ]);
         let (json, files) = submission_parts(&b, "XyZ").unwrap();
         assert_eq!(json, br#"{"description": "x"}"#);
         assert_eq!(
             (files[0].kind, files[0].mime_type, files[0].name.as_deref()),
             ("image", "image/jpeg", Some("jalan.jpg"))
         );
-        assert_eq!(files[0].data, JPEG);
+        assert_eq!(files[0].data, jpeg, "a photo with nothing to clean is kept as sent");
+    }
+
+    #[test]
+    fn a_photo_is_cleaned_as_it_is_read_and_one_that_cannot_be_is_refused() {
+        let jpeg = jpeg();
+        let sent = metadata::fixtures::jpeg_with_metadata(&jpeg, 1);
+        let b = body(&[("complaint", None, b"{}"), ("attachment", Some("jalan.jpg"), &sent)]);
+        let (_, files) = submission_parts(&b, "XyZ").unwrap();
+        assert_eq!(files[0].data, jpeg, "EXIF, XMP, ICC, IPTC, comment and trailer gone");
+        assert_eq!(files[0].mime_type, "image/jpeg");
+
+        let garbage = b"\xFF\xD8\xFF\xE1 not a photo";
+        let b = body(&[("complaint", None, b"{}"), ("attachment", Some("foto.jpg"), garbage)]);
+        let e = submission_parts(&b, "XyZ").unwrap_err();
+        assert_eq!(e, UploadError::PhotoUnreadable("foto.jpg".into()));
+        assert_eq!(e.code(), "unreadable-file");
+        assert!(e.message().id.starts_with("Foto `foto.jpg` tidak dapat dibaca"), "{}", e.message().id);
+        assert!(e.message().en.starts_with("Photo `foto.jpg` could not be read"), "{}", e.message().en);
+        let b = body(&[("complaint", None, b"{}"), ("attachment", Some("surat.pdf"), b"%PDF-1.4 rusak")]);
+        assert_eq!(submission_parts(&b, "XyZ"), Err(UploadError::DocumentUnreadable("surat.pdf".into())));
     }
 
     #[test]
@@ -269,16 +325,17 @@ mod tests {
 
     #[test]
     fn limits_and_malformed_bodies_are_refused() {
-        let four = [("attachment", Some("a.jpg"), JPEG); 4];
+        let jpeg = jpeg();
+        let four = [("attachment", Some("a.jpg"), &jpeg[..]); 4];
         let mut parts = vec![("complaint", None, &b"{}"[..])];
         parts.extend(four.iter().map(|(n, f, d)| (*n, *f, *d)));
         assert_eq!(submission_parts(&body(&parts), "XyZ"), Err(UploadError::TooManyFiles));
-        let mut big = JPEG.to_vec();
+        let mut big = jpeg.clone();
         big.resize(MAX_FILE_BYTES + 1, 0);
         let b = body(&[("complaint", None, b"{}"), ("attachment", Some("besar.jpg"), &big)]);
         assert_eq!(submission_parts(&b, "XyZ"), Err(UploadError::FileTooLarge("besar.jpg".into())));
         assert_eq!(
-            submission_parts(&body(&[("attachment", Some("a.jpg"), JPEG)]), "XyZ"),
+            submission_parts(&body(&[("attachment", Some("a.jpg"), &jpeg)]), "XyZ"),
             Err(UploadError::NoComplaint)
         );
         assert!(matches!(submission_parts(b"garbage", "XyZ"), Err(UploadError::Malformed(_))));
