@@ -8,7 +8,9 @@
 //! component only performs the HTTP call (with timeouts) and reads its settings.
 //!
 //! Administrators see the outbox with addresses masked, the dead letters (and requeue
-//! them), and edit the templates, which are data: an override in the shared store, checked
+//! them), which providers are on (`GET /providers`: a provider is on only when every setting
+//! it needs is given; a partly configured one is named with its missing settings, logged
+//! once, and never called), and edit the templates, which are data: an override in the shared store, checked
 //! by the same loader as the shipped seed.
 //!
 //! Finding due entries lists the identity store's keys: fine for NTB Care's volumes, and the
@@ -25,6 +27,7 @@ use ntbcare_domain::casework::service::open_cases;
 use ntbcare_domain::clock::{Clock, Timestamp};
 use ntbcare_domain::delivery::listing;
 use ntbcare_domain::delivery::outbox::{OutboxEntry, Refusal, State};
+use ntbcare_domain::delivery::providers::Configured;
 use ntbcare_domain::delivery::sweep::{self, Counts, Env, Settings};
 use ntbcare_domain::delivery::{audience, keys as delivery_keys, Templates};
 use ntbcare_domain::keys;
@@ -79,6 +82,10 @@ fn route(req: Request) -> ApiResult {
             web::require_admin(&req)?;
             requeue(id)
         }
+        (Method::Get, ["providers"]) => {
+            web::require_admin(&req)?;
+            providers_view()
+        }
         (Method::Get, ["templates"]) => {
             web::require_admin(&req)?;
             templates_view()
@@ -87,9 +94,10 @@ fn route(req: Request) -> ApiResult {
             web::require_admin(&req)?;
             put_templates(&req)
         }
-        (_, ["health" | "sweep" | "wake" | "digest" | "outbox" | "dead-letters" | "templates", ..]) => {
-            Err(ApiError::method_not_allowed())
-        }
+        (
+            _,
+            ["health" | "sweep" | "wake" | "digest" | "outbox" | "dead-letters" | "providers" | "templates", ..],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::no_route()),
     }
 }
@@ -126,7 +134,7 @@ fn run_sweep() -> ApiResult<Counts> {
     let shared = SpinStore::open_default()?;
     let identity = SpinStore::open("identity")?;
     let (templates, _) = templates(&shared)?;
-    let providers = settings::providers()?;
+    let providers = providers(&shared)?.config;
     let tuning = settings::tuning();
     let (directory, rules, calendar) =
         (data::directory(&shared)?, data::sla_rules(&shared)?, data::calendar(&shared)?);
@@ -161,7 +169,7 @@ fn run_digest() -> ApiResult<Value> {
     let at = now();
     let lines = audience::digest(&open_cases(&shared, &directory, at)?, &rules, &calendar, at);
     let officers = accounts::list(&shared)?;
-    let enabled = settings::providers()?.enabled_channels();
+    let enabled = providers(&shared)?.config.enabled_channels();
     let mut queued = 0;
     for line in &lines {
         for message in audience::digest_messages(line, &officers, &directory, &enabled, at) {
@@ -172,6 +180,33 @@ fn run_digest() -> ApiResult<Value> {
     }
     let counts = run_sweep()?;
     Ok(json!({ "units": lines, "queued": queued, "sweep": counts }))
+}
+
+/// The providers as configured. A provider given some settings but not all is never called,
+/// and is logged (names of the missing settings, never values) the first time this
+/// configuration is seen: once at start, and again only when the configuration changes.
+fn providers(shared: &SpinStore) -> ApiResult<Configured> {
+    let configured = settings::providers();
+    let seen = serde_json::to_vec(&configured.status).unwrap_or_default();
+    if shared.get(delivery_keys::PROVIDERS_REPORTED)?.as_deref() != Some(seen.as_slice()) {
+        for (provider, missing) in configured.incomplete() {
+            eprintln!(
+                "notification: provider {} is incomplete and will not be called; missing: {}",
+                provider.code(),
+                missing.join(", ")
+            );
+        }
+        shared.set(delivery_keys::PROVIDERS_REPORTED, &seen)?;
+    }
+    Ok(configured)
+}
+
+/// `GET /providers`: each provider on, on standby, incomplete (with the missing settings'
+/// names) or off.
+fn providers_view() -> ApiResult {
+    let shared = SpinStore::open_default()?;
+    let configured = providers(&shared)?;
+    Ok(json_response(200, &json!({ "providers": configured.status })))
 }
 
 /// Keep the first and last few characters of an address, so an administrator can tell

@@ -16,9 +16,9 @@ const WA_PHONE_ID: &str = "106540352242922";
 const TWILIO_SID: &str = "ACtest0000000000000000000000000000";
 const TWILIO_TOKEN: &str = "ntbcare-test-auth-token";
 const SG_KEY: &str = "SG.test-key";
-const GATEWAY_SECRET: &str = "gateway-secret-uji";
+pub(crate) const GATEWAY_SECRET: &str = "gateway-secret-uji";
 const PUBLIC_URL: &str = "https://care.ntbprov.go.id";
-const INTERNAL: (&str, &str) = ("x-ntbcare-internal-token", "test-internal-token");
+pub(crate) const INTERNAL: (&str, &str) = ("x-ntbcare-internal-token", "test-internal-token");
 
 pub(crate) struct Providers {
     pub(crate) whatsapp: FakeProvider,
@@ -59,24 +59,24 @@ impl Providers {
             .env("SPIN_VARIABLE_NOTIFICATION_LEASE_MS", "3000")
     }
 
-    fn app(&self) -> TestApp {
+    pub(crate) fn app(&self) -> TestApp {
         TestApp::spawn_with(self.config()).unwrap()
     }
 }
 
-fn sweep(app: &TestApp) -> Value {
+pub(crate) fn sweep(app: &TestApp) -> Value {
     let r = app.post_raw("/api/v1/notifications/sweep", "application/json", b"", &[INTERNAL]).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     r.json().unwrap()
 }
 
-fn outbox(app: &TestApp) -> Value {
+pub(crate) fn outbox(app: &TestApp) -> Value {
     let r = app.get_as(TEST_ADMIN_TOKEN, "/api/v1/notifications/outbox").unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     r.json().unwrap()
 }
 
-fn message<'a>(outbox: &'a Value, template: &str) -> &'a Value {
+pub(crate) fn message<'a>(outbox: &'a Value, template: &str) -> &'a Value {
     outbox["messages"]
         .as_array()
         .unwrap()
@@ -86,7 +86,7 @@ fn message<'a>(outbox: &'a Value, template: &str) -> &'a Value {
 }
 
 /// Sweep until `done` holds, at most `rounds` times, pausing briefly between sweeps.
-fn sweep_until(app: &TestApp, rounds: usize, mut done: impl FnMut() -> bool) {
+pub(crate) fn sweep_until(app: &TestApp, rounds: usize, mut done: impl FnMut() -> bool) {
     for _ in 0..rounds {
         sweep(app);
         if done() {
@@ -97,19 +97,19 @@ fn sweep_until(app: &TestApp, rounds: usize, mut done: impl FnMut() -> bool) {
     panic!("not done after {rounds} sweeps; outbox: {}", outbox(app));
 }
 
-fn submit(app: &TestApp, body: Value) -> String {
+pub(crate) fn submit(app: &TestApp, body: Value) -> String {
     let r = app.post_json("/api/v1/complaints", &body).unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
     r.json().unwrap()["ticket"].as_str().unwrap().to_string()
 }
 
-fn web_complaint(language: &str) -> Value {
+pub(crate) fn web_complaint(language: &str) -> Value {
     json!({"description": "Jalan berlubang di depan SDN 3 Mataram", "region_code": "52.71",
            "category": "infrastruktur", "privacy": "public", "language": language,
            "reporter": {"name": "Baiq Nurul", "phone": "081234567890"}})
 }
 
-fn post_meta(app: &TestApp, body: &[u8]) -> Reply {
+pub(crate) fn post_meta(app: &TestApp, body: &[u8]) -> Reply {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(META_SECRET.as_bytes()).unwrap();
     mac.update(body);
     let sig: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
@@ -117,7 +117,7 @@ fn post_meta(app: &TestApp, body: &[u8]) -> Reply {
     app.post_raw("/webhooks/meta", "application/json", body, &[("x-hub-signature-256", &sig)]).unwrap()
 }
 
-fn meta_fixture(name: &str) -> Value {
+pub(crate) fn meta_fixture(name: &str) -> Value {
     let path = repo_root().join("tests/fixtures/channels/meta").join(name);
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -438,14 +438,14 @@ fn a_host_restart_in_the_middle_of_a_delivery_loses_nothing_and_sends_once() {
     assert!(o["messages"].as_array().unwrap().iter().all(|m| m["state"] == "sent"), "{o}");
 }
 
-fn register(app: &TestApp, username: &str, role: &str, unit: Option<&str>, email: Option<&str>) {
+pub(crate) fn register(app: &TestApp, username: &str, role: &str, unit: Option<&str>, email: Option<&str>) {
     let body = json!({"username": username, "name": username.to_uppercase(), "role": role, "unit": unit,
                       "password": "kata-sandi-panjang", "email": email});
     let r = app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/officers", &body).unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
-fn sign_in(app: &TestApp, username: &str) -> String {
+pub(crate) fn sign_in(app: &TestApp, username: &str) -> String {
     let r = app
         .post_json("/api/v1/sessions", &json!({"username": username, "password": "kata-sandi-panjang"}))
         .unwrap();
@@ -453,7 +453,7 @@ fn sign_in(app: &TestApp, username: &str) -> String {
     r.json().unwrap()["token"].as_str().unwrap().to_string()
 }
 
-fn act(app: &TestApp, token: &str, ticket: &str, action: Value) {
+pub(crate) fn act(app: &TestApp, token: &str, ticket: &str, action: Value) {
     let r = app.post_json_as(token, &format!("/api/v1/cases/{ticket}/actions"), &action).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -598,4 +598,61 @@ fn the_outbox_listing_pages_by_limit_and_offset_and_counts_every_entry() {
         }
     }
     assert_eq!(ids(&page("")), seen, "refused queries changed nothing");
+}
+
+#[test]
+fn a_partly_configured_provider_is_never_called_and_the_administrator_sees_what_is_missing() {
+    let p = Providers::start();
+    // The Twilio auth token is set to verify inbound webhooks, but there is no account SID;
+    // the gateway has its secret but still the placeholder URL (`https://sms-gateway.invalid`).
+    let app = TestApp::spawn_with(
+        AppConfig::ntbcare()
+            .env("SPIN_VARIABLE_PUBLIC_BASE_URL", PUBLIC_URL)
+            .env("SPIN_VARIABLE_TWILIO_API_BASE_URL", &p.twilio.base_url())
+            .env("SPIN_VARIABLE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+            .env("SPIN_VARIABLE_TWILIO_FROM", "NTBCare")
+            .env("SPIN_VARIABLE_SMS_GATEWAY_SECRET", GATEWAY_SECRET)
+            .env("SPIN_VARIABLE_NOTIFICATION_RETRY_BASE_MS", "1")
+            .env("SPIN_VARIABLE_NOTIFICATION_RETRY_MAX_MS", "1")
+            .env("SPIN_VARIABLE_NOTIFICATION_PROVIDER_TIMEOUT_MS", "1000"),
+    )
+    .unwrap();
+    submit(&app, web_complaint("id"));
+    let started = std::time::Instant::now();
+    let counts = sweep(&app);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the sweep waited on something: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(counts["sent"], 0, "{counts}");
+    sweep(&app);
+    assert!(p.twilio.requests().is_empty(), "Twilio was called: {:#?}", p.twilio.requests());
+    assert!(p.gateway.requests().is_empty());
+    let o = outbox(&app);
+    let m = message(&o, "complaint-received");
+    assert_eq!(m["state"], "dead-letter", "no route, not retried: {o}");
+    assert!(m["last_error"].as_str().unwrap().contains("sms has no provider configured"), "{m}");
+
+    let r = app.get("/api/v1/notifications/providers").unwrap();
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = app.get_as(TEST_ADMIN_TOKEN, "/api/v1/notifications/providers").unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let view = r.json().unwrap();
+    let of = |code: &str| {
+        view["providers"].as_array().unwrap().iter().find(|s| s["provider"] == code).cloned().unwrap()
+    };
+    let twilio = of("twilio");
+    assert_eq!(twilio["state"], "incomplete", "{view}");
+    assert_eq!(twilio["missing"][0], "twilio_account_sid", "{view}");
+    assert_eq!(of("sms-gateway")["missing"], json!(["sms_gateway_base_url"]), "{view}");
+    assert_eq!(of("sendgrid")["state"], "off", "{view}");
+    assert!(!r.body.contains(TWILIO_TOKEN) && !r.body.contains(GATEWAY_SECRET), "{}", r.body);
+
+    // Reported once, by name, without the secret.
+    let log = app.log();
+    let reported: Vec<&String> = log.iter().filter(|l| l.contains("provider twilio is incomplete")).collect();
+    assert_eq!(reported.len(), 1, "{log:#?}");
+    assert!(reported[0].contains("twilio_account_sid"), "{}", reported[0]);
+    assert!(log.iter().all(|l| !l.contains(TWILIO_TOKEN) && !l.contains(GATEWAY_SECRET)));
 }

@@ -76,6 +76,10 @@ pub mod keys {
 
     /// The administrator's edited templates (TOML), in the shared store: templates name no one.
     pub const TEMPLATES_OVERRIDE: &str = "notification/templates.toml";
+
+    /// The provider statuses last logged (shared store: setting names, never values), so an
+    /// incomplete provider is reported once per configuration, not on every sweep.
+    pub const PROVIDERS_REPORTED: &str = "notification/providers-reported";
 }
 
 #[cfg(test)]
