@@ -191,8 +191,9 @@ fn every_measure_matches_the_hand_computed_scenario_and_the_rebuild() {
     assert_eq!(m["time_to_closure"]["count"], 2);
     assert_eq!(m["time_to_closure"]["median"], 0.1);
     assert!(m["time_to_closure"]["p90"].as_f64().unwrap() >= 10.0, "{m}");
-    // The sweep escalated B (reopened, now urgent enough), D and E straight to late.
-    assert_eq!(m["escalations"], json!({"complaints": 3, "warn": 0, "overdue": 0, "late": 3}));
+    // The sweep escalated B (reopened, now urgent enough), D and E: first swept after their
+    // late points, each still told every level, lowest first.
+    assert_eq!(m["escalations"], json!({"complaints": 3, "warn": 3, "overdue": 3, "late": 3}));
     let sat = &m["satisfaction"];
     assert_eq!((sat["rated"].as_i64(), sat["mean_rating"].as_f64()), (Some(2), Some(3.5)));
     assert_eq!((sat["not_resolved"].as_i64(), sat["not_resolved_share"].as_f64()), (Some(1), Some(0.5)));
