@@ -22,7 +22,7 @@ pub fn document(ctx: &Ctx, title: &str, body: Html) -> Html {
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{} · NTB Care</title><link rel=\"stylesheet\" href=\"{}\"><link rel=\"icon\" href=\"{}\">\
-<script src=\"{}\" defer></script></head><body>\
+<script src=\"{}\" defer></script></head><body{}>\
 <a class=\"skip\" href=\"#isi\">{}</a>\
 <header class=\"top\"><div class=\"bar\"><a class=\"brand\" href=\"/\"><img src=\"{}\" alt=\"\" width=\"32\" height=\"32\">NTB Care</a>\
 <nav class=\"main\" aria-label=\"{}\"><a href=\"/lapor\">{}</a><a href=\"/lacak\">{}</a>{}\
@@ -34,6 +34,8 @@ pub fn document(ctx: &Ctx, title: &str, body: Html) -> Html {
         assets::href("portal.css"),
         assets::href("logo.svg"),
         assets::href("portal.js"),
+        // Officers' pages use the width of a desktop screen.
+        Html::when(ctx.path.starts_with("/petugas"), " class=\"desk\""),
         ctx.t("Langsung ke isi", "Skip to content"),
         assets::href("logo.svg"),
         ctx.t("Menu utama", "Main menu"),

@@ -287,7 +287,7 @@ fn queue_table(ctx: &Ctx, mut rows: Vec<Row>) -> Html {
                 .take(90)
                 .collect();
             h!(
-                "<tr{}><td><a href=\"/petugas/kasus/{}\">{}</a></td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}{}</td></tr>",
+                "<tr{}><td class=\"ticket\"><a href=\"/petugas/kasus/{}\">{}</a></td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}{}</td></tr>",
                 Html::when(overdue, " class=\"is-overdue\""),
                 ticket,
                 ticket,
@@ -312,18 +312,137 @@ fn queue_table(ctx: &Ctx, mut rows: Vec<Row>) -> Html {
     )
 }
 
+/// The form that finds a case by its ticket: citizens phone in and read it out, so any form
+/// `Ticket::parse` accepts will do (lower case, spaces, no dashes).
+fn search_form(ctx: &Ctx, value: &str, error: Option<&str>) -> Html {
+    h!(
+        "<form method=\"get\" action=\"/petugas\" class=\"search\" role=\"search\"><div><label for=\"cari-tiket\">{}<span class=\"hint\">{}</span></label>\
+<input type=\"text\" id=\"cari-tiket\" name=\"tiket\" value=\"{}\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\"{}></div>\
+<button type=\"submit\">{}</button></form>{}",
+        ctx.t("Cari pengaduan menurut nomor tiket", "Find a complaint by its ticket"),
+        ctx.t("Misalnya NTB-26-7KQ4MX; huruf kecil dan tanpa tanda hubung juga bisa.", "For example NTB-26-7KQ4MX; lower case and no dashes work too."),
+        value,
+        Html::when(error.is_some(), " aria-invalid=\"true\" aria-describedby=\"cari-galat\""),
+        ctx.t("Cari", "Find"),
+        error.map(|e| h!("<p class=\"error\" role=\"alert\" id=\"cari-galat\">{}</p>", e))
+    )
+}
+
+/// The reports the role may read, linked from the desk. They are reporting's pages and
+/// exports, opened in the browser under the portal's session (reporting reads the session
+/// cookie on `GET`), with reporting's role limits: a unit sees its own figures only; the
+/// semi-annual report and the breakdowns by region and month are for everyone else.
+fn reports_links(ctx: &Ctx, role: Role) -> Html {
+    let everything = ntbcare_domain::measures::access::scope(Some(&Principal {
+        username: String::new(),
+        role,
+        unit: None,
+    })) == ntbcare_domain::measures::access::Scope::Everything;
+    let lang = ctx.lang.code();
+    let link = |id: &str, href: String, label: &str, hint: &str| {
+        h!("<li><a id=\"{}\" href=\"{}\">{}</a> <span class=\"muted\">{}</span></li>", id, href, label, hint)
+    };
+    let mut pages = vec![
+        link(
+            "lap-dasbor",
+            format!("/api/v1/reports/dashboard?lang={lang}"),
+            ctx.t("Dasbor pemantauan", "Monitoring dashboard"),
+            if everything {
+                ctx.t("angka seluruh provinsi, 12 bulan terakhir", "the whole province, the last 12 months")
+            } else {
+                ctx.t("angka unit Anda, 12 bulan terakhir", "your unit's figures, the last 12 months")
+            },
+        ),
+        link(
+            "lap-terlambat",
+            format!("/api/v1/reports/dashboard?lang={lang}#overdue"),
+            ctx.t("Daftar yang melewati batas waktu", "The overdue list"),
+            ctx.t("di bagian akhir dasbor", "at the end of the dashboard"),
+        ),
+    ];
+    let mut exports = vec![];
+    if everything {
+        pages.push(link(
+            "lap-rapor",
+            format!("/api/v1/reports/semester?lang={lang}#scorecard"),
+            ctx.t("Peringkat instansi (rapor)", "Agency scorecard"),
+            ctx.t("semester ini", "this semester"),
+        ));
+        pages.push(link(
+            "lap-semester",
+            format!("/api/v1/reports/semester?lang={lang}"),
+            ctx.t("Laporan semester (siap cetak)", "Semi-annual report (ready to print)"),
+            ctx.t("semester ini", "this semester"),
+        ));
+        exports.push(link(
+            "csv-wilayah",
+            "/api/v1/reports/measures.csv?by=region".into(),
+            ctx.t("Ukuran per kabupaten/kota", "Measures by regency/city"),
+            "CSV",
+        ));
+        exports.push(link(
+            "csv-bulan",
+            "/api/v1/reports/measures.csv?by=month".into(),
+            ctx.t("Ukuran per bulan", "Measures by month"),
+            "CSV",
+        ));
+    }
+    exports.insert(
+        0,
+        link(
+            "csv-unit",
+            "/api/v1/reports/measures.csv?by=unit".into(),
+            ctx.t("Ukuran per instansi", "Measures by agency"),
+            "CSV",
+        ),
+    );
+    exports.push(link(
+        "csv-pengaduan",
+        "/api/v1/reports/complaints.csv".into(),
+        ctx.t(
+            "Satu baris per pengaduan (tanpa identitas pelapor)",
+            "One row per complaint (no reporter identity)",
+        ),
+        "CSV",
+    ));
+    let pages: Html = pages.into_iter().collect();
+    let exports: Html = exports.into_iter().collect();
+    h!(
+        "<section class=\"card\" id=\"laporan\"><h2>{}</h2><div class=\"grid two\"><div><h3>{}</h3><ul class=\"links\">{}</ul></div><div><h3>{}</h3><ul class=\"links\">{}</ul></div></div></section>",
+        ctx.t("Laporan dan angka", "Reports and figures"),
+        ctx.t("Halaman", "Pages"),
+        pages,
+        ctx.t("Unduh (CSV, dapat dibuka di spreadsheet)", "Download (CSV, opens in a spreadsheet)"),
+        exports
+    )
+}
+
 pub async fn queue(ctx: &mut Ctx) -> Result<Page, PageError> {
     let principal = match whoami(ctx).await? {
         Ok(p) => p,
         Err(redirect) => return Ok(redirect),
     };
+    // A ticket typed into the desk's search: straight to the case when it reads as one.
+    let wanted = ctx.query("tiket").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    let mut search_error = None;
+    if let Some(q) = &wanted {
+        match Ticket::parse(q) {
+            Ok(ticket) => return Ok(ctx.redirect(&format!("/petugas/kasus/{ticket}"))),
+            Err(_) => {
+                search_error = Some(ctx.t(
+                    "Nomor tiket itu tidak dikenali. Periksa lagi: NTB, dua angka tahun, lalu enam huruf/angka (misalnya NTB-26-7KQ4MX).",
+                    "That ticket is not recognised. Check it again: NTB, two digits of the year, then six letters/digits (for example NTB-26-7KQ4MX).",
+                ))
+            }
+        }
+    }
     let token = ctx.session().unwrap_or_default().to_string();
     let (title, intro, table) = match principal.role {
         Role::Leadership => (
             ctx.t("Meja pimpinan", "Leadership desk"),
             ctx.t(
-                "Pimpinan membaca laporan dan angka, bukan kasus satu per satu.",
-                "Leadership reads reports and figures, not single cases.",
+                "Angka pemantauan dan evaluasi: dasbor, peringkat instansi, pengaduan yang terlambat, laporan semester dan unduhan CSV.",
+                "Monitoring and evaluation figures: the dashboard, the agency scorecard, overdue complaints, the semi-annual report and CSV downloads.",
             ),
             Html::empty(),
         ),
@@ -382,17 +501,30 @@ pub async fn queue(ctx: &mut Ctx) -> Result<Page, PageError> {
         }
     };
     let unit = principal.unit.as_ref().map(|u| h!(" · {}", unit_name(u.as_str()))).unwrap_or_default();
+    let search = if principal.role == Role::Leadership {
+        Html::empty()
+    } else {
+        search_form(ctx, wanted.as_deref().unwrap_or(""), search_error)
+    };
+    // Leadership reads figures first; officers their queue, with the figures below it.
+    let (first, last) = if principal.role == Role::Leadership {
+        (reports_links(ctx, principal.role), table)
+    } else {
+        (table, reports_links(ctx, principal.role))
+    };
     let body = h!(
-        "<h1>{}</h1><p class=\"muted\">{} <strong>{}</strong> · {}{}</p><p>{}</p>{}",
+        "<h1>{}</h1><p class=\"muted\">{} <strong>{}</strong> · {}{}</p>{}<p>{}</p>{}{}",
         title,
         ctx.t("Masuk sebagai", "Signed in as"),
         principal.username,
         role_label(ctx, principal.role),
         unit,
+        search,
         intro,
-        table
+        first,
+        last
     );
-    Ok(ctx.html(200, title, body))
+    Ok(ctx.html(if search_error.is_some() { 400 } else { 200 }, title, body))
 }
 
 /// Whether the officer may take the action on the case now: the domain's two checks.
@@ -448,7 +580,11 @@ fn action_form(
                     ctx.t("Naikkan privasi", "Raise the privacy"),
                     ctx.t("Hanya dapat dinaikkan, tidak pernah diturunkan.", "It can only be raised, never lowered."),
                     ctx.t("— Tetap —", "— Keep —"),
-                    Html::when(case.privacy == Privacy::Public, "<option value=\"anonymous\">Anonim / Anonymous</option>"),
+                    if case.privacy == Privacy::Public {
+                        h!("<option value=\"anonymous\">{}</option>", ctx.t("Anonim", "Anonymous"))
+                    } else {
+                        Html::empty()
+                    },
                     ctx.t("Rahasia", "Confidential")
                 )
             };
@@ -653,25 +789,60 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         .reporter_name
         .as_ref()
         .map(|n| h!("<dt>{}</dt><dd>{}</dd>", ctx.t("Pelapor", "Complainant"), n.as_str()));
+    // Photos are shown where the officer reads the case (intake serves the cleaned file, same
+    // origin, so the page's `img-src 'self'` allows it); other files stay links. Intake gives
+    // a confidential complaint's files only with the complainant's tracking code, so those are
+    // named, not shown.
+    let confidential = case.privacy == Privacy::Confidential;
     let attachments: Html = case
         .attachments
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            h!(
-                "<li><a href=\"/api/v1/complaints/{}/attachments/{}\">{} {}</a> <span class=\"muted\">{}</span></li>",
-                t.as_str(),
-                i + 1,
-                ctx.t("Lampiran", "Attachment"),
-                i + 1,
-                a.mime_type.clone().unwrap_or_else(|| a.kind.clone())
-            )
+            let href = format!("/api/v1/complaints/{t}/attachments/{}", i + 1);
+            let mime = a.mime_type.clone().unwrap_or_else(|| a.kind.clone());
+            let label = format!("{} {}", ctx.t("Lampiran", "Attachment"), i + 1);
+            if confidential {
+                h!("<li>{} <span class=\"muted\">{}</span></li>", label, mime)
+            } else if mime.starts_with("image/") {
+                h!(
+                    "<li><a href=\"{}\"><img src=\"{}\" alt=\"{} {}\" loading=\"lazy\"></a></li>",
+                    href.as_str(),
+                    href.as_str(),
+                    ctx.t("Foto dari pelapor", "Photo from the complainant"),
+                    i + 1
+                )
+            } else {
+                h!(
+                    "<li><a href=\"{}\">{}</a> <span class=\"muted\">{}</span></li>",
+                    href.as_str(),
+                    label,
+                    mime
+                )
+            }
         })
         .collect();
     let attachments = if case.attachments.is_empty() {
         Html::empty()
     } else {
-        h!("<h3>{}</h3><ul>{}</ul>", ctx.t("Lampiran", "Attachments"), attachments)
+        h!(
+            "<h3>{}</h3><ul class=\"photos\" id=\"lampiran\">{}</ul>",
+            ctx.t("Lampiran", "Attachments"),
+            attachments
+        )
+    };
+    let attachments = if confidential && !case.attachments.is_empty() {
+        let mut a = attachments;
+        a.push(h!(
+            "<p class=\"muted\">{}</p>",
+            ctx.t(
+                "Lampiran pengaduan rahasia hanya dapat dibuka dengan kode pelacak pelapor.",
+                "A confidential complaint's attachments open only with the complainant's tracking code."
+            )
+        ));
+        a
+    } else {
+        attachments
     };
     let follow_ups: Html = case
         .case
@@ -765,7 +936,7 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         )
     });
     let body = h!(
-        "<p><a href=\"/petugas\">← {}</a></p><h1>{} {}</h1>{}{}{}\
+        "<p><a href=\"/petugas\">← {}</a></p><h1>{} <span class=\"nowrap\">{}</span></h1>{}{}{}\
 <section class=\"card\"><dl class=\"facts\"><dt>{}</dt><dd><span class=\"status\">{}</span></dd><dt>{}</dt><dd>{}</dd>\
 <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>{}{}</dl></section>\
 <section class=\"card\"><h2>{}</h2>{}<p class=\"description\">{}</p>{}</section>{}{}{}\
@@ -808,8 +979,11 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         ctx.t("Catatan", "Notes"),
         history
     );
-    let mut body = body;
-    body.push(actions);
+    let body = h!(
+        "<div class=\"case\"><div class=\"case-main\">{}</div><aside class=\"case-actions\">{}</aside></div>",
+        body,
+        actions
+    );
     Ok(ctx.html(status, &format!("{} {t}", ctx.t("Pengaduan", "Complaint")), body))
 }
 

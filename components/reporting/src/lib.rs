@@ -109,9 +109,31 @@ fn forbidden(why: &str) -> ApiError {
 // ------------------------------------------------------------------ who is asking
 
 /// The caller: none without a token; the administrator token; or a valid, unrevoked
-/// officer session (`ntbcare_platform::auth`). A token that is neither is refused.
+/// officer session (`ntbcare_platform::auth`). A bearer token that is neither is refused.
+///
+/// Without a bearer header, a `GET` may present the portal's session cookie: the same
+/// casework token, checked the same way, so an officer signed in on the portal opens the
+/// leadership desk's reports in the browser with the role limits of the API. The cookie is
+/// HttpOnly and SameSite=Strict (another site's page cannot send it), reports are read-only
+/// `GET`s, and the one `POST` (rebuild) never reads it. A stale cookie counts as no caller.
 fn caller(req: &Request) -> ApiResult<Option<Principal>> {
+    if ntbcare_platform::auth::bearer(req).is_none() && req.method() == &Method::Get {
+        if let Some(token) = portal_session(req) {
+            return Ok(ntbcare_platform::auth::principal_of(token).ok().map(|(p, _)| p));
+        }
+    }
     Ok(ntbcare_platform::auth::caller(req)?.map(|(p, _)| p))
+}
+
+/// The portal's session cookie (`ntb_sesi`, set by the portal at sign-in), if sent.
+fn portal_session(req: &Request) -> Option<&str> {
+    const PORTAL_SESSION_COOKIE: &str = "ntb_sesi";
+    let cookies = req.header("cookie").and_then(|v| v.as_str())?;
+    cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| *k == PORTAL_SESSION_COOKIE && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// Officers' reports: open data is not enough.

@@ -194,6 +194,7 @@ fn desk() -> TestApp {
         ("koordinator", "provincial-coordinator", None),
         ("mataram", "liaison-officer", Some("pemkot-mataram")),
         ("inspektur", "inspectorate", None),
+        ("pimpinan", "leadership", None),
     ] {
         let body = json!({"username": username, "name": username.to_uppercase(), "role": role, "unit": unit,
                           "password": PASSWORD});
@@ -583,6 +584,97 @@ fn every_main_page_with_its_assets_stays_under_100_kb() {
     }
 }
 
+#[test]
+fn the_desk_search_takes_a_ticket_as_a_caller_reads_it_out() {
+    let app = desk();
+    let citizen = Visitor::new(&app);
+    let (ticket, _, _) = file(&citizen, &road(), None);
+    let officer = Visitor::new(&app);
+    let queue = officer.sign_in("koordinator");
+    assert!(queue.body.contains("id=\"cari-tiket\""), "{}", queue.body);
+    for typed in
+        [ticket.to_lowercase().replace('-', ""), format!(" {} ", ticket.to_lowercase().replace('-', " "))]
+    {
+        let r = officer.get(&format!("/petugas?tiket={}", encode(&typed)));
+        assert_eq!(
+            (r.status, r.location.as_deref()),
+            (303, Some(format!("/petugas/kasus/{ticket}").as_str())),
+            "{typed}"
+        );
+        assert!(officer.follow(&r).body.contains(&ticket));
+    }
+    // A mistyped ticket (its check symbol catches it) is answered on the desk, kept in the box.
+    let mut wrong = ticket.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    let r = officer.get(&format!("/petugas?tiket={}", encode(&wrong)));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("tidak dikenali") && r.body.contains(&format!("value=\"{wrong}\"")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("aria-invalid=\"true\""));
+}
+
+#[test]
+fn the_desk_links_each_role_to_the_reports_it_may_read_under_its_portal_session() {
+    let app = desk();
+    let citizen = Visitor::new(&app);
+    file(&citizen, &road(), None);
+    // Without a session: the public view; officers' reports are refused.
+    let public = Visitor::new(&app);
+    assert!(public.get("/api/v1/reports/dashboard").body.contains("Data Terbuka"));
+    assert_eq!(public.get("/api/v1/reports/semester").status, 401);
+
+    // A unit's officer: the unit's dashboard and exports, not the province's report.
+    let unit = Visitor::new(&app);
+    let page = unit.sign_in("mataram");
+    assert!(
+        page.body.contains("id=\"lap-dasbor\"") && page.body.contains("id=\"csv-unit\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"lap-semester\"") && !page.body.contains("id=\"csv-wilayah\""));
+    let dashboard = unit.get("/api/v1/reports/dashboard");
+    assert_eq!(dashboard.status, 200);
+    assert!(
+        dashboard.body.contains("Pemerintah Kota Mataram") && !dashboard.body.contains("id=\"unit-chart\""),
+        "{}",
+        dashboard.body
+    );
+    assert_eq!(unit.get("/api/v1/reports/semester").status, 403);
+    assert_eq!(unit.get("/api/v1/reports/measures.csv?by=region").status, 403);
+    let csv = unit.get("/api/v1/reports/measures.csv?by=unit");
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(csv.body.lines().skip(1).all(|l| l.starts_with("pemkot-mataram")), "{}", csv.body);
+
+    // Leadership, the inspectorate and a coordinator: everything, the semester report too.
+    for who in ["pimpinan", "inspektur", "koordinator"] {
+        let v = Visitor::new(&app);
+        let page = v.sign_in(who);
+        for id in ["lap-dasbor", "lap-semester", "lap-rapor", "csv-wilayah", "csv-pengaduan"] {
+            assert!(page.body.contains(&format!("id=\"{id}\"")), "{who}: no #{id}");
+        }
+        let dashboard = v.get("/api/v1/reports/dashboard");
+        assert!(dashboard.body.contains("id=\"unit-chart\""), "{who}: {}", dashboard.body);
+        assert_eq!(v.get("/api/v1/reports/semester").status, 200, "{who}");
+        let csv = v.get("/api/v1/reports/complaints.csv");
+        assert_eq!((csv.status, csv.body.trim_start_matches('\u{feff}').lines().count()), (200, 2), "{who}");
+    }
+
+    // Signed out, the same cookie opens nothing: casework revoked the token.
+    let leader = Visitor::new(&app);
+    let page = leader.sign_in("pimpinan");
+    let token = leader.jar.borrow().get("ntb_sesi").cloned().unwrap();
+    let r = leader.post("/petugas/keluar", &[("csrf", &page.csrf())]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let copy = Visitor::new(&app);
+    copy.jar.borrow_mut().insert("ntb_sesi".into(), token);
+    assert_eq!(copy.get("/api/v1/reports/semester").status, 401);
+    assert!(copy.get("/api/v1/reports/dashboard").body.contains("Data Terbuka"));
+}
+
 // ------------------------------------------------------------------ browser tests
 
 mod browser {
@@ -746,9 +838,16 @@ mod browser {
         }
 
         async fn shot(&self, name: &str) {
+            self.shot_at(name, 1100).await;
+            self.c.set_window_size(1100, 1400).await.ok();
+        }
+
+        /// A screenshot of the whole page at `width` px (the window left at that width).
+        async fn shot_at(&self, name: &str, width: u32) {
             if !self.shots {
                 return;
             }
+            self.c.set_window_size(width, 900).await.ok();
             // Grow the window to the page, so the picture shows all of it.
             let height = self
                 .c
@@ -757,11 +856,44 @@ mod browser {
                 .ok()
                 .and_then(|v| v.as_u64())
                 .unwrap_or(1400)
-                .clamp(600, 4000);
-            self.c.set_window_size(1100, height as u32 + 140).await.ok();
+                .clamp(600, 6000);
+            self.c.set_window_size(width, height as u32 + 140).await.ok();
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
-            self.c.set_window_size(1100, 1400).await.ok();
+        }
+
+        /// The page's width and the viewport's at a window `width` px wide: a page that fits
+        /// has `scrollWidth <= innerWidth` (no sideways scrolling).
+        async fn widths_at(&self, width: u32) -> (u64, u64) {
+            self.c.set_window_size(width, 800).await.unwrap();
+            let v = self
+                .c
+                .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+                .await
+                .unwrap();
+            (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+        }
+
+        /// Wait until the address is `want` (or ends so) and a page has loaded, for pages
+        /// without the portal's footer (reporting's).
+        async fn arrive_at(&self, want: &str) {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let path = self.path().await;
+                if path == want || path.ends_with(want) {
+                    self.c.find(Locator::Css("h1")).await.unwrap();
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "still at {path}, not {want}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+
+        /// The browser's cookies as a `Cookie` header (HttpOnly ones included: WebDriver sees
+        /// them), to fetch a download as this browser would, under its session.
+        async fn cookie_header(&self) -> String {
+            let cookies = self.c.get_all_cookies().await.unwrap();
+            cookies.iter().map(|c| format!("{}={}", c.name(), c.value())).collect::<Vec<_>>().join("; ")
         }
 
         async fn sign_in(&self, username: &str) {
@@ -902,5 +1034,204 @@ mod browser {
             return;
         }
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(walk(false));
+    }
+
+    /// Phones sold in NTB are mostly 360 px wide; 320 and 375 px are the narrow and the common
+    /// iPhone ends. Each citizen page (home, the form in both languages, the receipt, the
+    /// tracking form, a complaint's public page, the complainant's page, with the reply form
+    /// for an officer's question and with the rating form) is measured at the three widths.
+    async fn phone_walk() {
+        const WIDTHS: [u32; 3] = [320, 360, 375];
+        let app = desk();
+        let driver = start_driver();
+        let w = Walk { app: &app, c: open(&driver, true).await, shots: true };
+        let mut too_wide = vec![];
+        // Measure the page open now at every width; keep a picture of it at 360 px.
+        async fn measure(w: &Walk<'_>, name: &str, too_wide: &mut Vec<String>) {
+            for width in WIDTHS {
+                let (page, viewport) = w.widths_at(width).await;
+                assert!(viewport <= width as u64, "the window did not shrink to {width}: {viewport}");
+                if page > viewport {
+                    // Name the widest elements that stick out, to say what to fix.
+                    let culprits = w
+                        .c
+                        .execute(
+                            "return [...document.querySelectorAll('body *')]\
+                               .filter(e => e.getBoundingClientRect().right > window.innerWidth)\
+                               .slice(-3).map(e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right))",
+                            vec![],
+                        )
+                        .await
+                        .unwrap();
+                    too_wide.push(format!("{name} at {width} px: {page} px wide in {viewport}: {culprits}"));
+                }
+            }
+            w.shot_at(&format!("hp-{name}"), 360).await;
+        }
+
+        w.goto("/").await;
+        measure(&w, "beranda", &mut too_wide).await;
+        w.goto("/lapor?lang=en").await;
+        measure(&w, "lapor-en", &mut too_wide).await;
+        w.goto("/lapor?lang=id").await;
+        w.fill("#f-description", "Jalan berlubang di depan SDN 3 Mataram; dua motor jatuh minggu ini.").await;
+        w.select("#f-category", "infrastruktur").await;
+        w.select("#f-region_code", "52.71").await;
+        w.fill("#f-phone", "081234567890").await;
+        measure(&w, "lapor", &mut too_wide).await;
+        w.click("form[action='/lapor'] button[type=submit]").await;
+        w.arrive("/lapor/terkirim").await;
+        let ticket = w.text("#tiket").await;
+        let secret = w.text("#kode").await;
+        measure(&w, "terkirim", &mut too_wide).await;
+        w.goto("/lacak").await;
+        measure(&w, "lacak-form", &mut too_wide).await;
+        w.goto(&format!("/lacak/{ticket}")).await;
+        measure(&w, "lacak-publik", &mut too_wide).await;
+        w.goto(&format!("/lacak/{ticket}?kode={secret}")).await;
+        measure(&w, "lacak", &mut too_wide).await;
+
+        // The unit asks a question: the complainant's page carries the reply form.
+        let coordinator = Visitor::new(&app);
+        coordinator.sign_in("koordinator");
+        assert_eq!(coordinator.act(&ticket, &[("action", "verify")]).status, 303);
+        assert_eq!(coordinator.act(&ticket, &[("action", "dispatch")]).status, 303);
+        let officer = Visitor::new(&app);
+        officer.sign_in("mataram");
+        assert_eq!(officer.act(&ticket, &[("action", "accept")]).status, 303);
+        let r = officer
+            .act(&ticket, &[("action", "request-information"), ("question", "Di sisi mana lubangnya?")]);
+        assert_eq!(r.status, 303, "{}", r.body);
+        w.goto(&format!("/lacak/{ticket}?kode={secret}")).await;
+        assert!(w.source().await.contains("/jawab"), "the reply form is there");
+        measure(&w, "lacak-jawab", &mut too_wide).await;
+
+        // The unit answers: the page carries the rating form.
+        let r = officer.act(&ticket, &[("action", "respond"), ("answer", ANSWER)]);
+        assert_eq!(r.status, 303, "{}", r.body);
+        w.goto(&format!("/lacak/{ticket}?kode={secret}")).await;
+        assert!(w.source().await.contains("/nilai"), "the rating form is there");
+        measure(&w, "lacak-nilai", &mut too_wide).await;
+        w.c.close().await.unwrap();
+        assert!(too_wide.is_empty(), "pages scroll sideways:\n{}", too_wide.join("\n"));
+    }
+
+    #[test]
+    fn citizen_pages_fit_phone_screens_of_320_360_and_375_px_without_sideways_scrolling() {
+        if !available() {
+            return;
+        }
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(phone_walk());
+    }
+
+    /// A leader signs in on the portal and reads the dashboard, the semester report and a CSV
+    /// export from the leadership desk, with nothing but the portal's session cookie.
+    async fn leader_walk() {
+        let app = desk();
+        let citizen = Visitor::new(&app);
+        file(&citizen, &road(), None);
+        let driver = start_driver();
+        let w = Walk { app: &app, c: open(&driver, true).await, shots: true };
+        w.c.set_window_size(1366, 900).await.unwrap();
+        w.sign_in("pimpinan").await;
+        let desk_page = w.source().await;
+        assert!(desk_page.contains("Meja pimpinan") && desk_page.contains("id=\"laporan\""), "{desk_page}");
+        assert!(!desk_page.contains("id=\"cari-tiket\""), "leadership reads figures, not cases");
+        w.shot_at("pimpinan-meja", 1366).await;
+
+        // The dashboard: leadership's, with every agency, not the public open data.
+        w.click("#lap-dasbor").await;
+        w.arrive_at("/api/v1/reports/dashboard?lang=id").await;
+        let dashboard = w.source().await;
+        assert!(
+            dashboard.contains("id=\"unit-chart\"") && dashboard.contains("id=\"overdue\""),
+            "the leadership dashboard: {dashboard}"
+        );
+        assert!(!dashboard.contains("Data Terbuka"), "not the public view");
+        w.shot_at("pimpinan-dasbor", 1366).await;
+
+        // The semester report, with the agency scorecard.
+        w.goto("/petugas").await;
+        w.click("#lap-semester").await;
+        w.arrive_at("/api/v1/reports/semester?lang=id").await;
+        let report = w.source().await;
+        assert!(report.contains("id=\"scorecard\""), "{report}");
+        w.shot_at("pimpinan-semester", 1366).await;
+
+        // A CSV export, fetched with this browser's cookies (a download does not navigate).
+        w.goto("/petugas").await;
+        let href =
+            w.c.find(Locator::Css("#csv-pengaduan")).await.unwrap().attr("href").await.unwrap().unwrap();
+        let cookies = w.cookie_header().await;
+        assert!(cookies.contains("ntb_sesi="), "{cookies}");
+        let csv = ureq::get(&app.url(&href)).set("cookie", &cookies).call().unwrap();
+        assert_eq!(csv.status(), 200);
+        assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
+        let body = csv.into_string().unwrap();
+        assert_eq!(
+            body.trim_start_matches('\u{feff}').lines().count(),
+            2,
+            "a header and the one complaint: {body}"
+        );
+        // Without the session the same address is refused.
+        assert_eq!(app.get(&href).unwrap().status, 401);
+        w.c.close().await.unwrap();
+    }
+
+    #[test]
+    fn a_leader_reads_the_dashboard_semester_report_and_csv_from_the_portal_session() {
+        if !available() {
+            return;
+        }
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(leader_walk());
+    }
+
+    /// A citizen phones in and reads out their ticket; the officer types it as heard.
+    async fn search_walk() {
+        let app = desk();
+        let citizen = Visitor::new(&app);
+        let (ticket, _, _) = file(&citizen, &road(), Some(&PHOTO_PNG));
+        let driver = start_driver();
+        let w = Walk { app: &app, c: open(&driver, true).await, shots: true };
+        w.c.set_window_size(1366, 900).await.unwrap();
+        w.sign_in("koordinator").await;
+        // The desk uses a desktop screen: the queue is wider than the old 930-px column.
+        let main_width =
+            w.c.execute("return document.querySelector('main').clientWidth", vec![]).await.unwrap();
+        assert!(main_width.as_u64().unwrap() > 1200, "main is {main_width} px wide at 1366");
+        w.shot_at("petugas-triase-lebar", 1366).await;
+        let typed = ticket.to_lowercase().replace('-', "");
+        w.fill("#cari-tiket", &typed).await;
+        w.click("form.search button[type=submit]").await;
+        w.arrive(&format!("/petugas/kasus/{ticket}")).await;
+        let case = w.source().await;
+        assert!(case.contains(&ticket), "{case}");
+        // The photo is shown, not only linked (the complaint is anonymous, not confidential).
+        let img = w.c.find(Locator::Css("#lampiran img")).await.unwrap();
+        let natural =
+            w.c.execute("return document.querySelector('#lampiran img').naturalWidth", vec![]).await.unwrap();
+        assert_eq!(natural.as_u64(), Some(8), "the photo loaded");
+        assert!(img.attr("alt").await.unwrap().unwrap().starts_with("Foto dari pelapor"));
+        // One language at a time: no "Anonim / Anonymous".
+        assert!(!case.contains("Anonim / Anonymous"), "{case}");
+        // The ticket in the heading stays on one line.
+        let lines =
+            w.c.execute(
+                "const e = document.querySelector('h1 .nowrap'); return e.getClientRects().length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(lines.as_u64(), Some(1));
+        w.shot_at("petugas-kasus-lebar", 1366).await;
+        w.c.close().await.unwrap();
+    }
+
+    #[test]
+    fn an_officer_finds_a_case_by_typing_its_ticket_in_lower_case_without_dashes() {
+        if !available() {
+            return;
+        }
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(search_walk());
     }
 }
