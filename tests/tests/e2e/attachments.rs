@@ -183,3 +183,17 @@ fn a_photo_that_cannot_be_read_is_refused_and_nothing_of_the_complaint_is_stored
         assert_eq!(canaries_in(&value), Vec::<&str>::new(), "value of {key}");
     }
 }
+
+#[test]
+fn a_photo_sent_through_the_portals_form_is_cleaned_the_same_way() {
+    let app = TestApp::spawn().unwrap();
+    let clean = encoded(ImageFormat::Png, 40, 30);
+    let photo = fixtures::png_with_metadata(&clean);
+    assert!(canaries_in(&photo).contains(&fixtures::PNG_AUTHOR), "positive control");
+    let citizen = crate::portal::Visitor::new(&app);
+    let (ticket, _, receipt) = crate::portal::file(&citizen, &crate::portal::road(), Some(&photo));
+    assert!(receipt.body.contains("Foto Anda terlampir"), "{}", receipt.body);
+    let back = served(&app, &ticket, 1);
+    assert_eq!(canaries_in(&back), Vec::<&str>::new());
+    assert_eq!(back, clean, "the encoder's picture, nothing else");
+}
