@@ -41,7 +41,12 @@ fn int(lang: Language, n: i64) -> String {
     out
 }
 
+/// A decimal with the reader's decimal mark, rounded half away from zero: the one rounding
+/// rule of every page, CSV and JSON figure (the domain rounds the same way), so a mean of
+/// 3.125 reads 3,13 everywhere rather than 3,12 here (formatting alone rounds half to even).
 fn dec(lang: Language, x: f64, places: usize) -> String {
+    let scale = 10f64.powi(places as i32);
+    let x = (x * scale).round() / scale;
     let s = format!("{x:.places$}");
     if lang == Language::En {
         s
@@ -71,7 +76,8 @@ fn month_label(lang: Language, m: &str) -> String {
     match Month::parse(m) {
         Some(m) => {
             let names = if lang == Language::En { MONTHS_EN } else { MONTHS_ID };
-            format!("{} {}", names[(m.month - 1) as usize], m.year % 100)
+            // The full year: "Jan 26" reads as the 26th of January.
+            format!("{} {}", names[(m.month - 1) as usize], m.year)
         }
         None => m.to_string(),
     }
@@ -118,18 +124,31 @@ fn card(label: &str, value: &str, id: &str) -> String {
     )
 }
 
-/// A chart series: its name, colour and value.
-type Series = (&'static str, &'static str, fn(&MonthRow) -> i64);
+/// One month of the trend chart: received, verified, followed up; `None` is a count the
+/// open data withholds (1 to 4), drawn as withheld, never as zero.
+struct TrendPoint {
+    month: String,
+    values: [Option<i64>; 3],
+}
+
+fn trend_points(rows: &[MonthRow]) -> Vec<TrendPoint> {
+    rows.iter()
+        .map(|r| TrendPoint {
+            month: r.month.clone(),
+            values: [Some(r.received), Some(r.verified), Some(r.followed_up)],
+        })
+        .collect()
+}
 
 /// Grouped vertical bars per month, one colour per series.
-fn trend_chart(lang: Language, id: &str, rows: &[MonthRow]) -> String {
-    let series: [Series; 3] = [
-        (t(lang, "Diterima", "Received"), "#0b5394", |r| r.received),
-        (t(lang, "Terverifikasi", "Verified"), "#6fa8dc", |r| r.verified),
-        (t(lang, "Ditindaklanjuti", "Followed up"), "#38761d", |r| r.followed_up),
+fn trend_chart(lang: Language, id: &str, rows: &[TrendPoint]) -> String {
+    let series: [(&str, &str); 3] = [
+        (t(lang, "Diterima", "Received"), "#0b5394"),
+        (t(lang, "Terverifikasi", "Verified"), "#6fa8dc"),
+        (t(lang, "Ditindaklanjuti", "Followed up"), "#38761d"),
     ];
     let (w, h, left, bottom, top) = (900.0, 260.0, 44.0, 30.0, 24.0);
-    let max = rows.iter().flat_map(|r| series.iter().map(move |s| (s.2)(r))).max().unwrap_or(0).max(1) as f64;
+    let max = rows.iter().flat_map(|r| r.values.iter().flatten().copied()).max().unwrap_or(0).max(1) as f64;
     let n = rows.len().max(1) as f64;
     let slot = (w - left - 10.0) / n;
     let bar = (slot * 0.8 / 3.0).max(1.0);
@@ -146,8 +165,20 @@ fn trend_chart(lang: Language, id: &str, rows: &[MonthRow]) -> String {
     }
     for (i, r) in rows.iter().enumerate() {
         let x0 = left + slot * i as f64 + slot * 0.1;
-        for (k, (name, colour, get)) in series.iter().enumerate() {
-            let v = get(r) as f64;
+        for (k, ((name, colour), value)) in series.iter().zip(r.values).enumerate() {
+            let Some(v) = value else {
+                let _ = write!(
+                    s,
+                    "<text class=\"withheld\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"8\"><title>{} {}: {}</title>&lt;5</text>",
+                    x0 + bar * k as f64 + bar / 2.0,
+                    h - bottom - 3.0,
+                    esc(name),
+                    esc(&month_label(lang, &r.month)),
+                    esc(withheld(lang))
+                );
+                continue;
+            };
+            let v = v as f64;
             let bh = (h - bottom - top) * v / max;
             let _ = write!(
                 s,
@@ -167,7 +198,7 @@ fn trend_chart(lang: Language, id: &str, rows: &[MonthRow]) -> String {
             esc(&month_label(lang, &r.month))
         );
     }
-    for (k, (name, colour, _)) in series.iter().enumerate() {
+    for (k, (name, colour)) in series.iter().enumerate() {
         let x = left + 170.0 * k as f64;
         let _ = write!(s, "<rect x=\"{x}\" y=\"4\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"13\">{}</text>", x + 14.0, esc(name));
     }
@@ -175,8 +206,14 @@ fn trend_chart(lang: Language, id: &str, rows: &[MonthRow]) -> String {
     s
 }
 
-/// Horizontal bars of a share (0 to 1) per row, with the count it is of.
-fn share_chart(lang: Language, id: &str, title: &str, rows: &[(String, Option<f64>, i64)]) -> String {
+/// What a withheld count reads as.
+fn withheld(lang: Language) -> &'static str {
+    t(lang, "disembunyikan (kurang dari 5)", "withheld (fewer than 5)")
+}
+
+/// Horizontal bars of a share (0 to 1) per row, with the count it is of; a count of `None`
+/// is withheld (open data), and the row says so instead of drawing a bar.
+fn share_chart(lang: Language, id: &str, title: &str, rows: &[(String, Option<f64>, Option<i64>)]) -> String {
     let (w, label_w, row_h) = (900.0, 300.0, 20.0);
     let h = row_h * rows.len().max(1) as f64 + 24.0;
     let mut s = String::new();
@@ -184,6 +221,21 @@ fn share_chart(lang: Language, id: &str, title: &str, rows: &[(String, Option<f6
     let bar_w = w - label_w - 120.0;
     for (i, (label, share, of)) in rows.iter().enumerate() {
         let y = 4.0 + row_h * i as f64;
+        let Some(of) = of else {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{:.1}\" fill=\"#eef1f4\"/>\
+<text class=\"withheld\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                label_w - 6.0,
+                y + 13.0,
+                esc(label),
+                row_h - 6.0,
+                label_w + bar_w + 6.0,
+                y + 13.0,
+                esc(withheld(lang)),
+            );
+            continue;
+        };
         let v = share.unwrap_or(0.0);
         let colour = if v >= 0.8 {
             "#38761d"
@@ -341,15 +393,15 @@ fn measures_table(lang: Language, m: &Measures) -> String {
     s
 }
 
-fn shares_of(rows: &[(String, String, Vec<i64>)], limit: usize) -> Vec<(String, Option<f64>, i64)> {
-    let mut v: Vec<(String, Option<f64>, i64)> = rows
+fn shares_of(rows: &[(String, String, Vec<i64>)], limit: usize) -> Vec<(String, Option<f64>, Option<i64>)> {
+    let mut v: Vec<(String, Option<f64>, Option<i64>)> = rows
         .iter()
         .filter(|(_, _, t)| t[metric::VERIFIED] > 0)
         .map(|(_, name, t)| {
             (
                 name.clone(),
                 Some(t[metric::FOLLOWED_UP] as f64 / t[metric::VERIFIED] as f64),
-                t[metric::VERIFIED],
+                Some(t[metric::VERIFIED]),
             )
         })
         .collect();
@@ -390,7 +442,7 @@ pub fn dashboard(d: &Dashboard) -> String {
         body,
         "<section><h2>{}</h2>{}</section>",
         t(lang, "Tren bulanan", "Monthly trend"),
-        trend_chart(lang, "trend-chart", &d.trend)
+        trend_chart(lang, "trend-chart", &trend_points(&d.trend))
     );
     if !d.units.is_empty() {
         let _ = write!(
@@ -506,18 +558,10 @@ pub fn public_dashboard(d: &OpenData, lang: Language) -> String {
         "rating",
     );
     body.push_str("</div>");
-    let trend: Vec<MonthRow> = d
+    let trend: Vec<TrendPoint> = d
         .by_month
         .iter()
-        .map(|r| MonthRow {
-            month: r.key.clone(),
-            received: r.received.unwrap_or(0),
-            verified: r.verified.unwrap_or(0),
-            answered: 0,
-            followed_up: r.followed_up.unwrap_or(0),
-            closed: r.closed.unwrap_or(0),
-            follow_up_rate: r.follow_up_rate,
-        })
+        .map(|r| TrendPoint { month: r.key.clone(), values: [r.received, r.verified, r.followed_up] })
         .collect();
     let _ = write!(
         body,
@@ -525,8 +569,8 @@ pub fn public_dashboard(d: &OpenData, lang: Language) -> String {
         t(lang, "Tren bulanan", "Monthly trend"),
         trend_chart(lang, "trend-chart", &trend)
     );
-    let regions: Vec<(String, Option<f64>, i64)> =
-        d.by_region.iter().map(|r| (r.name.clone(), r.follow_up_rate, r.verified.unwrap_or(0))).collect();
+    let regions: Vec<(String, Option<f64>, Option<i64>)> =
+        d.by_region.iter().map(|r| (r.name.clone(), r.follow_up_rate, r.verified)).collect();
     let _ = write!(
         body,
         "<section><h2>{}</h2>{}{}</section>",
@@ -596,6 +640,34 @@ fn breakdown_table(lang: Language, id: &str, head: &str, rows: &[(String, String
     s
 }
 
+/// The printed report's own appendix of what its figures mean: a reader at the coordination
+/// meeting has the paper, not the repository (the same definitions as docs/measures.md).
+fn definitions(lang: Language) -> String {
+    let rows: [(&str, &str, &str, &str); 7] = [
+        ("Diterima", "pengaduan yang masuk dalam periode, dari semua kanal.", "Received", "complaints received in the period, from every channel."),
+        ("Terverifikasi", "pengaduan yang telah diverifikasi koordinator.", "Verified", "complaints a coordinator has verified."),
+        ("Tindak lanjut", "pengaduan terverifikasi yang telah dijawab oleh instansi yang kini bertanggung jawab, dibagi jumlah terverifikasi.", "Follow-up", "verified complaints answered by the agency now responsible for them, divided by those verified."),
+        ("Tepat waktu", "pengaduan yang jawaban pertamanya terbit sebelum tenggat tindak lanjut (5 hari kerja sejak disposisi, jeda permintaan informasi tidak dihitung), dibagi jumlah yang dijawab.", "In time", "complaints whose first answer came before the follow-up deadline (5 working days from dispatch, pauses for requested information excluded), divided by those answered."),
+        ("Hari kerja", "hari kerja menurut kalender hari libur nasional dan cuti bersama kabupaten/kota pengadu; Sabtu, Minggu dan hari libur tidak dihitung.", "Working days", "working days on the national holiday and collective-leave calendar of the complainant's regency/city; weekends and holidays count nothing."),
+        ("Penilaian", "rata-rata nilai 1–5 dari pengadu atas jawaban (penilaian terakhir bila dinilai dua kali).", "Rating", "the mean 1–5 score complainants gave the answer (the last, if rated twice)."),
+        ("Pembulatan", "persentase dan rata-rata dibulatkan setengah ke atas; jumlah 1–4 pada data terbuka disembunyikan.", "Rounding", "percentages and means are rounded half up; counts of 1–4 are withheld in open data."),
+    ];
+    let mut s = format!(
+        "<section id=\"definitions\"><h2>{}</h2><table>",
+        t(lang, "Definisi ukuran", "Definitions of the measures")
+    );
+    for (id_term, id_text, en_term, en_text) in rows {
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(t(lang, id_term, en_term)),
+            esc(t(lang, id_text, en_text))
+        );
+    }
+    s.push_str("</table></section>");
+    s
+}
+
 /// The printable semi-annual M&E report for the coordination meeting.
 pub fn semester(r: &Semester) -> String {
     let lang = r.lang;
@@ -611,7 +683,7 @@ pub fn semester(r: &Semester) -> String {
         body,
         "<section><h2>2. {}</h2>{}</section>",
         t(lang, "Tren bulanan", "Monthly trend"),
-        trend_chart(lang, "trend-chart", &r.trend)
+        trend_chart(lang, "trend-chart", &trend_points(&r.trend))
     );
     let _ = write!(
         body,
@@ -658,13 +730,9 @@ pub fn semester(r: &Semester) -> String {
         t(lang, "Per kanal", "By channel"),
         breakdown_table(lang, "channels", t(lang, "Kanal", "Channel"), &r.channels)
     );
-    let _ = write!(
-        body,
-        "<p class=\"muted\">{} {}. {}</p>",
-        t(lang, "Disusun", "Generated"),
-        esc(&r.generated_at),
-        t(lang, "Definisi ukuran: docs/measures.md. Hari kerja menurut kalender hari libur nasional dan cuti bersama.", "Definitions: docs/measures.md. Working days per the national holiday and collective-leave calendar.")
-    );
+    body += &definitions(lang);
+    let _ =
+        write!(body, "<p class=\"muted\">{} {}.</p>", t(lang, "Disusun", "Generated"), esc(&r.generated_at),);
     let title = format!(
         "{} {} {}",
         t(

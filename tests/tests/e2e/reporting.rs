@@ -323,6 +323,77 @@ fn csv_round_trips_indonesian_text_and_open_data_hides_small_counts() {
         .all(|r| r["received"].is_null() || r["received"].as_i64() >= Some(5)));
 }
 
+/// What leadership and the public read must not mislead: a withheld count reads as withheld
+/// (never as 0), periods name the whole year, the triage queue is not ranked as an agency,
+/// and the printed report explains its own measures instead of citing a repository file.
+#[test]
+fn published_figures_say_withheld_name_whole_years_and_rank_only_agencies() {
+    let s = scenario();
+    let desk = &s.desk;
+    let p = period();
+    let year = Timestamp(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64,
+    )
+    .wita()
+    .year;
+
+    // Kota Mataram's verified count (1 to 4) is withheld in open data: its chart row must say
+    // so, not draw "– (0 terverifikasi)" (Sumbawa's true zero may still read 0).
+    let open = desk.app.get(&format!("/api/v1/reports/open-data?{p}")).unwrap().json().unwrap();
+    let withheld: Vec<String> = open["by_region"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verified"].is_null())
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(withheld.contains(&"Kota Mataram".to_string()), "the scenario withholds Mataram: {open}");
+    let public = desk.app.get(&format!("/api/v1/reports/dashboard?{p}")).unwrap();
+    assert_eq!(public.status, 200);
+    let chart = &public.body[public.body.find("id=\"region-chart\"").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    for name in &withheld {
+        let row = &chart[chart.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{name} has a row"))..];
+        let row = &row[..row.find("</text><text").map(|i| i + 300).unwrap_or(row.len()).min(row.len())];
+        assert!(row.contains("disembunyikan"), "a withheld count reads as withheld: {row}");
+        assert!(!row.contains("terverifikasi)"), "no false zero for {name}: {row}");
+    }
+    let english = desk.app.get(&format!("/api/v1/reports/dashboard?lang=en&{p}")).unwrap();
+    assert!(english.body.contains("withheld (fewer than 5)"));
+
+    // Periods name the whole year ("Jan 26" reads as a day).
+    assert!(public.body.contains(&format!(" {year}")), "the period names the year {year}");
+    let lead = desk.sign_in("pimpinan");
+    let report = desk.get(&lead, "/api/v1/reports/semester");
+    assert_eq!(report.status, 200);
+    let subtitle = &report.body[report.body.find("Periode penerimaan").unwrap()..];
+    let subtitle = &subtitle[..subtitle.find('<').unwrap()];
+    assert!(subtitle.matches(&year.to_string()).count() == 2, "{subtitle}");
+
+    // The printed report explains its measures and cites no file of the code base.
+    assert!(report.body.contains("id=\"definitions\"") && report.body.contains("Definisi ukuran"));
+    assert!(!report.body.contains("docs/") && !report.body.contains(".md"), "no repository paths in print");
+
+    // The triage queue is listed last and never ranked, whatever its figures: a complaint no
+    // rule places waits there.
+    desk.submit(
+        json!({"description": "Saya ingin menyampaikan terima kasih kepada petugas", "region_code": "52.71",
+                       "privacy": "anonymous"}),
+    );
+    let card = desk.get(&lead, &format!("/api/v1/reports/scorecard?min=1&{p}")).json().unwrap();
+    let units = card["units"].as_array().unwrap();
+    let triage = units
+        .iter()
+        .position(|u| u["unit"] == "triage")
+        .unwrap_or_else(|| panic!("the triage queue is listed: {card}"));
+    assert_eq!(triage, units.len() - 1, "{card}");
+    assert!(units[triage]["rank"].is_null(), "{card}");
+    assert!(
+        units[..triage].iter().all(|u| u["rank"].is_number()),
+        "with min=1 every agency is ranked: {card}"
+    );
+}
+
 #[test]
 fn each_role_sees_what_it_may() {
     let s = scenario();

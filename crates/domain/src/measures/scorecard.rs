@@ -54,11 +54,14 @@ pub fn row(unit: &str, name: &str, t: &[i64]) -> ScoreRow {
 }
 
 /// Rank the rows; units with fewer than `min_complaints` follow, unranked, most first.
-/// Units that received nothing are left out.
+/// Units that received nothing are left out. The coordinators' triage queue is not an
+/// agency: it is never ranked and comes last, so that the rows still add up to the total.
 pub fn rank(rows: Vec<ScoreRow>, min_complaints: i64) -> Vec<ScoreRow> {
     let key = |x: Option<f64>| x.unwrap_or(-1.0);
+    let (triage, rows): (Vec<ScoreRow>, Vec<ScoreRow>) =
+        rows.into_iter().filter(|r| r.received > 0).partition(|r| r.unit == crate::keys::TRIAGE);
     let (mut ranked, mut rest): (Vec<ScoreRow>, Vec<ScoreRow>) =
-        rows.into_iter().filter(|r| r.received > 0).partition(|r| r.received >= min_complaints);
+        rows.into_iter().partition(|r| r.received >= min_complaints);
     ranked.sort_by(|a, b| {
         key(b.follow_up_rate)
             .total_cmp(&key(a.follow_up_rate))
@@ -71,5 +74,29 @@ pub fn rank(rows: Vec<ScoreRow>, min_complaints: i64) -> Vec<ScoreRow> {
     }
     rest.sort_by(|a, b| b.received.cmp(&a.received).then(a.unit.cmp(&b.unit)));
     ranked.extend(rest);
+    ranked.extend(triage);
     ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(unit: &str, n: i64, followed_up: i64) -> ScoreRow {
+        let mut t = vec![0; metric::METRICS];
+        t[metric::RECEIVED] = n;
+        t[metric::VERIFIED] = n;
+        t[metric::FOLLOWED_UP] = followed_up;
+        row(unit, unit, &t)
+    }
+
+    #[test]
+    fn the_triage_queue_is_never_ranked_as_an_agency() {
+        let rows = rank(
+            vec![received(crate::keys::TRIAGE, 50, 50), received("dikes", 20, 10), received("pupr", 12, 3)],
+            10,
+        );
+        let order: Vec<(&str, Option<usize>)> = rows.iter().map(|r| (r.unit.as_str(), r.rank)).collect();
+        assert_eq!(order, vec![("dikes", Some(1)), ("pupr", Some(2)), (crate::keys::TRIAGE, None)]);
+    }
 }
