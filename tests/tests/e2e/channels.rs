@@ -168,6 +168,14 @@ fn died_before_writing(app: &mut TestApp, keys: &[&str]) {
     app.restart().unwrap();
 }
 
+/// What the shared store knows a WhatsApp message by: the keyed hash of its id under the
+/// harness's deployment key (`domain::pseudonym`), never the id.
+fn pseudonym(wamid: &str) -> String {
+    use ntbcare_domain::pseudonym::{DeploymentKey, Kind, Pseudonym};
+    let key = DeploymentKey::new("test-deployment-key").unwrap().pseudonyms();
+    Pseudonym::of(Kind::Message(ntbcare_domain::complaint::Channel::Whatsapp), wamid, &key).to_string()
+}
+
 fn stored_complaint(app: &TestApp, ticket: &str) -> Value {
     let db = rusqlite::Connection::open(app.state_dir().join("sqlite_key_value.db")).unwrap();
     let bytes: Vec<u8> = db
@@ -186,7 +194,7 @@ fn a_message_redelivered_after_a_crash_before_it_was_recorded_makes_no_second_co
     let body = whatsapp("wamid.crash-1", "Jembatan di Jl. Pejanggik putus");
     let [(ticket, _)] = tickets(&post_meta(&app, &body)).try_into().unwrap();
     // Killed after the complaint's commit, before the message was recorded as done.
-    died_before_writing(&mut app, &["inbound/whatsapp/wamid.crash-1"]);
+    died_before_writing(&mut app, &[&format!("inbound/whatsapp/{}", pseudonym("wamid.crash-1"))]);
     // Meta redelivers at once: answered with the committed complaint, not a second one
     // (nor "try later" until the claim goes stale).
     let again = post_meta(&app, &body);
@@ -208,9 +216,9 @@ fn a_follow_up_redelivered_after_a_crash_before_it_was_recorded_is_added_once() 
     died_before_writing(
         &mut app,
         &[
-            "inbound/whatsapp/wamid.fu-2",
-            "claim/inbound/whatsapp/wamid.fu-2",
-            "claim/inbound/whatsapp/wamid.fu-2/started",
+            &format!("inbound/whatsapp/{}", pseudonym("wamid.fu-2")),
+            &format!("claim/inbound/whatsapp/{}", pseudonym("wamid.fu-2")),
+            &format!("claim/inbound/whatsapp/{}/started", pseudonym("wamid.fu-2")),
         ],
     );
     assert_eq!(tickets(&post_meta(&app, &follow_up)), vec![(ticket.clone(), "added".to_string())]);

@@ -7,6 +7,12 @@
 //! phone number or e-mail address is written. The complainant's own messages are the
 //! positive control: they must carry the complainant's own address, so a scan that finds
 //! nothing is a scan that could have found something.
+//!
+//! The shared (`default`) store is read too, after the run, straight from its SQLite file:
+//! every key and value, as written and decoded from every base64 and hex run in it (a
+//! WhatsApp message id is base64 of the sender's number), must hold no canary (issue #16,
+//! point 2). The same scan over the `identity` store, where reporters' contacts belong, must
+//! find every canary there: the positive control of the store scan.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -103,9 +109,24 @@ const PUBLIC: Canary =
     canary("public-control", "Baiq Kanarisembilan", "081377712309", "kanari.sembilan@contoh.id");
 const INSTAGRAM: Canary =
     Canary { label: "instagram", name: "", phone: "", email: "", handle: "17849990001234509" };
+/// A Messenger page-scoped id (PSID).
+const MESSENGER: Canary =
+    Canary { label: "messenger", name: "", phone: "", email: "", handle: "7384920165470310" };
 
-fn canaries() -> [&'static Canary; 9] {
-    [&WEB, &MULTIPART, &WHATSAPP, &TWILIO, &GATEWAY, &OPEN311, &PARTNER, &PORTAL, &INSTAGRAM]
+fn canaries() -> [&'static Canary; 10] {
+    [&WEB, &MULTIPART, &WHATSAPP, &TWILIO, &GATEWAY, &OPEN311, &PARTNER, &PORTAL, &INSTAGRAM, &MESSENGER]
+}
+
+/// A WhatsApp message id as Meta makes them: `wamid.` and base64 of a record that starts
+/// with the sender's number (`62…`) and ends with a random part.
+fn wamid(c: &Canary, n: u8) -> String {
+    use base64::Engine;
+    let mut record = vec![0x1c, 0x18, 0x0d];
+    record.extend(format!("62{}", c.phone.trim_start_matches('0')).bytes());
+    record.extend([0x15, 0x02, 0x00, 0x12, 0x18, 0x16]);
+    record.extend(format!("3EB0C76BE3BC69B2868E{n:02X}").bytes());
+    record.push(0);
+    format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(record))
 }
 
 /// Everything one reader could see, by where it came from.
@@ -290,11 +311,11 @@ fn file_everywhere(w: &World) -> Vec<(&'static Canary, String, Option<String>)> 
     // WhatsApp, through Meta's signed webhook.
     let r = post_meta(
         app,
-        &whatsapp_from(&WHATSAPP, "wamid.KANARI1", "Lampu jalan di Jl. Pejanggik Mataram mati"),
+        &whatsapp_from(&WHATSAPP, &wamid(&WHATSAPP, 1), "Lampu jalan di Jl. Pejanggik Mataram mati"),
     );
     let (t, s) = created(&r);
     // A second message joins it as a follow-up officers read.
-    let r = post_meta(app, &whatsapp_from(&WHATSAPP, "wamid.KANARI2", "Sudah seminggu, mohon segera"));
+    let r = post_meta(app, &whatsapp_from(&WHATSAPP, &wamid(&WHATSAPP, 2), "Sudah seminggu, mohon segera"));
     assert_eq!(created(&r).0, t, "{}", r.body);
     filed.push((&WHATSAPP, t, s));
 
@@ -386,6 +407,12 @@ fn file_everywhere(w: &World) -> Vec<(&'static Canary, String, Option<String>)> 
         .unwrap();
     let (t, s) = created(&r);
     filed.push((&PUBLIC, t, s));
+
+    // Messenger: the sender id is a page-scoped id.
+    let mut fb: Value = serde_json::from_slice(&fixture("meta/messenger_text.json")).unwrap();
+    fb["entry"][0]["messaging"][0]["sender"]["id"] = json!(MESSENGER.handle);
+    let (t, s) = created(&post_meta(app, &serde_json::to_vec(&fb).unwrap()));
+    filed.push((&MESSENGER, t, s));
     filed
 }
 
@@ -655,6 +682,10 @@ fn no_reader_but_the_complainant_ever_sees_a_canary_identity() {
             leaks.push(format!("{} ({needle}) in {label}", PUBLIC.label));
         }
     }
+    // The stores, as an insider with read access to their files would read them.
+    let scan = scan_stores(app);
+    leaks.extend(scan.leaks);
+
     // Officers see the public complainant's name (case pages, portal): the scan finds
     // what is there.
     for place in ["koordinator GET /api/v1/cases/NTB-", "portal koordinator /petugas/kasus/NTB-"] {
@@ -689,6 +720,15 @@ fn no_reader_but_the_complainant_ever_sees_a_canary_identity() {
     assert!(confidential_own.body.contains("Genangan air"), "{}", confidential_own.body);
 
     println!(
+        "store scan: {} rows of the default store ({} bytes, {} decoded runs), {} of identity; canaries \
+         found in identity (positive control): {}",
+        scan.default_rows,
+        scan.default_bytes,
+        scan.decoded_runs,
+        scan.identity_rows,
+        scan.in_identity.len()
+    );
+    println!(
         "confidentiality scan: {} responses and messages ({} answered 200), {} bytes, {} officer messages, \
          {} messages to complainants (positive control), public control's name found in {}; {} canaries in \
          {} forms; canaries found: {}",
@@ -703,4 +743,146 @@ fn no_reader_but_the_complainant_ever_sees_a_canary_identity() {
         leaks.len()
     );
     assert!(leaks.is_empty(), "canaries leaked:\n{}", leaks.join("\n"));
+}
+
+/// Every row (key, value) of one store in one of the host's SQLite files, read-only.
+fn store_rows(file: &std::path::Path, store: &str) -> Vec<(String, Vec<u8>)> {
+    let db = rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut q = db.prepare("SELECT key, value FROM spin_key_value WHERE store = ?1").unwrap();
+    let rows = q.query_map([store], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// `bytes` and everything a base64 (standard or URL-safe, at every alignment) or hex run in
+/// it decodes to: where an identifier may hide in a store.
+fn with_decoded(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use base64::alphabet::STANDARD;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine;
+    // Lenient: a run cut anywhere still decodes up to where it was cut.
+    let lenient = GeneralPurpose::new(
+        &STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let mut out = vec![bytes.to_vec()];
+    let text = String::from_utf8_lossy(bytes);
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_');
+    for run in text.split(|c: char| !is_b64(c)).filter(|r| r.len() >= 8) {
+        // URL-safe is standard with two symbols swapped.
+        let standard: String = run.replace('-', "+").replace('_', "/");
+        for start in 0..4 {
+            let tail = &standard[start.min(standard.len())..];
+            let whole = if tail.len() % 4 == 1 { &tail[..tail.len() - 1] } else { tail };
+            if let Ok(decoded) = lenient.decode(whole) {
+                out.push(decoded);
+            }
+        }
+    }
+    for run in text.split(|c: char| !c.is_ascii_hexdigit()).filter(|r| r.len() >= 8) {
+        for start in 0..2 {
+            let digits = &run[start..];
+            let decoded: Vec<u8> = (0..digits.len() / 2)
+                .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            out.push(decoded);
+        }
+    }
+    out
+}
+
+/// Unkeyed SHA-256 digests (hex) of a canary's phone in every form and of its e-mail: a
+/// digest anyone can recompute by hashing every number is the number.
+fn unkeyed_digests(c: &Canary) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut forms = vec![];
+    if !c.phone.is_empty() {
+        let national = c.phone.trim_start_matches('0');
+        forms.extend([c.phone.to_string(), format!("62{national}"), format!("+62{national}")]);
+    }
+    if !c.email.is_empty() {
+        forms.push(c.email.to_lowercase());
+    }
+    forms.iter().map(|f| Sha256::digest(f.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()).collect()
+}
+
+/// The canaries (and the public control's contact) in a row, as `label (needle)`.
+fn canaries_in(key: &str, value: &[u8]) -> Vec<String> {
+    let mut found = vec![];
+    let row = format!("{key}\n{}", String::from_utf8_lossy(value)).to_lowercase();
+    for c in canaries().into_iter().chain([&PUBLIC]) {
+        for digest in unkeyed_digests(c) {
+            if row.contains(&digest) {
+                found.push(format!("{} (unkeyed SHA-256 {}…)", c.label, &digest[..12]));
+            }
+        }
+    }
+    for form in with_decoded(key.as_bytes()).into_iter().chain(with_decoded(value)) {
+        for c in canaries() {
+            found.extend(c.found_in(&form).into_iter().map(|n| format!("{} ({n})", c.label)));
+        }
+        let name = PUBLIC.name.to_lowercase();
+        for n in PUBLIC.found_in(&form).into_iter().filter(|n| !name.contains(n.as_str())) {
+            found.push(format!("{} ({n})", PUBLIC.label));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+struct StoreScan {
+    leaks: Vec<String>,
+    in_identity: std::collections::BTreeSet<&'static str>,
+    default_rows: usize,
+    default_bytes: usize,
+    decoded_runs: usize,
+    identity_rows: usize,
+}
+
+/// Scan the default store (no canary may be in it, decoded or not) and the identity store
+/// (every canary must be: the positive control).
+fn scan_stores(app: &TestApp) -> StoreScan {
+    // The scan itself sees through the encodings an identifier takes in a store.
+    use base64::Engine;
+    let phone = format!("62{}", WHATSAPP.phone.trim_start_matches('0'));
+    let b64 = base64::engine::general_purpose::URL_SAFE.encode(format!("x{phone}"));
+    let hex: String = phone.bytes().map(|b| format!("{b:02X}")).collect();
+    let digest = format!("rate/sender/{}/1", unkeyed_digests(&WEB)[2]);
+    for encoded in [wamid(&WHATSAPP, 9), format!("claim/{b64}/started"), format!("k/{hex}"), digest] {
+        assert!(!canaries_in(&encoded, b"").is_empty(), "the scan misses the phone in {encoded}");
+    }
+
+    let default = store_rows(&app.state_dir().join("sqlite_key_value.db"), "default");
+    let identity = store_rows(&app.state_dir().join("identity.db"), "identity");
+    assert!(default.len() > 50 && !identity.is_empty(), "{} and {} rows", default.len(), identity.len());
+    let mut scan = StoreScan {
+        leaks: vec![],
+        in_identity: Default::default(),
+        default_rows: default.len(),
+        default_bytes: default.iter().map(|(k, v)| k.len() + v.len()).sum(),
+        decoded_runs: default
+            .iter()
+            .map(|(k, v)| with_decoded(k.as_bytes()).len() + with_decoded(v).len())
+            .sum(),
+        identity_rows: identity.len(),
+    };
+    for (key, value) in &default {
+        for found in canaries_in(key, value) {
+            scan.leaks.push(format!("{found} in the default store at {key}"));
+        }
+    }
+    for (key, value) in &identity {
+        for c in canaries() {
+            if !c.found_in(key.as_bytes()).is_empty() || !c.found_in(value).is_empty() {
+                scan.in_identity.insert(c.label);
+            }
+        }
+    }
+    let missing: Vec<&str> =
+        canaries().iter().map(|c| c.label).filter(|l| !scan.in_identity.contains(l)).collect();
+    assert!(missing.is_empty(), "positive control: not found in the identity store: {missing:?}");
+    scan
 }
