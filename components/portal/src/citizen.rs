@@ -688,7 +688,7 @@ async fn render_track(
         )
     };
     let body = h!(
-        "<h1>{} {}</h1>{}{}<p><span class=\"status\">{}</span></p>{}\
+        "<h1>{} <span class=\"nowrap\">{}</span></h1>{}{}<p><span class=\"status\">{}</span></p>{}\
 <section class=\"card\"><dl class=\"facts\">{}</dl></section>{}{}{}{}{}{}",
         ctx.t("Pengaduan", "Complaint"),
         ticket.to_string(),

@@ -1090,6 +1090,11 @@ mod browser {
         measure(&w, "lacak-publik", &mut too_wide).await;
         w.goto(&format!("/lacak/{ticket}?kode={secret}")).await;
         measure(&w, "lacak", &mut too_wide).await;
+        // The ticket in the heading is never broken over two lines, even at 320 px.
+        w.c.set_window_size(320, 800).await.unwrap();
+        let lines =
+            w.c.execute("return document.querySelector('h1 .nowrap').getClientRects().length", vec![]);
+        assert_eq!(lines.await.unwrap().as_u64(), Some(1), "the ticket wraps in the heading");
 
         // The unit asks a question: the complainant's page carries the reply form.
         let coordinator = Visitor::new(&app);
