@@ -555,6 +555,36 @@ mod tests {
     }
 
     #[test]
+    fn an_opted_out_person_gets_nothing_on_any_channel_but_the_confirmation_of_their_stop() {
+        let w = World::new();
+        let stop = crate::channels::InboundMessage {
+            channel: Channel::Whatsapp,
+            external_id: "wamid.STOP".into(),
+            sender: "6281234567890".into(),
+            sender_name: None,
+            text: Some("BERHENTI".into()),
+            media: vec![],
+            location: None,
+            sent_at: None,
+        };
+        assert!(super::super::consent::take(&w.identity, &stop, T0).unwrap().is_some());
+        // The same number, written the SMS way, and an e-mail: all withheld.
+        let mut by_sms = sms_message("m-sms");
+        by_sms.message.recipient = "081234567890".into();
+        enqueue(&w.identity, &by_sms).unwrap();
+        let t = Script::new(vec![]);
+        let counts = w.sweep(&t, "a");
+        assert_eq!((counts.sent, counts.dead_lettered), (1, 1), "{counts:?}");
+        let seen = t.seen.borrow();
+        assert_eq!(seen.len(), 1, "only the confirmation: {seen:#?}");
+        assert!(seen[0].url.starts_with("http://wa/"), "on the channel it came on: {}", seen[0].url);
+        let body: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+        assert_eq!((body["to"].as_str(), body["type"].as_str()), (Some("6281234567890"), Some("text")));
+        let held = w.entry("m-sms");
+        assert!(held.delivery.last_error.as_deref().unwrap_or("").contains("opted out"), "{held:?}");
+    }
+
+    #[test]
     fn attempts_used_up_dead_letter_the_message() {
         let w = World::new();
         enqueue(&w.identity, &sms_message("m1")).unwrap();
