@@ -148,7 +148,10 @@ fn trend_chart(lang: Language, id: &str, rows: &[TrendPoint]) -> String {
         (t(lang, "Ditindaklanjuti", "Followed up"), "#38761d"),
     ];
     let (w, h, left, bottom, top) = (900.0, 260.0, 44.0, 30.0, 24.0);
-    let max = rows.iter().flat_map(|r| r.values.iter().flatten().copied()).max().unwrap_or(0).max(1) as f64;
+    // The axis runs to a multiple of four whole complaints, so that each of its five ticks
+    // is a whole number (a top of 1 would print 0, 0, 1, 1, 1).
+    let highest = rows.iter().flat_map(|r| r.values.iter().flatten().copied()).max().unwrap_or(0).max(1);
+    let max = (4 * ((highest + 3) / 4)) as f64;
     let n = rows.len().max(1) as f64;
     let slot = (w - left - 10.0) / n;
     let bar = (slot * 0.8 / 3.0).max(1.0);
@@ -217,6 +220,18 @@ fn share_chart(lang: Language, id: &str, title: &str, rows: &[(String, Option<f6
     let (w, label_w, row_h) = (900.0, 300.0, 20.0);
     let h = row_h * rows.len().max(1) as f64 + 24.0;
     let mut s = String::new();
+    if rows.is_empty() {
+        let _ = write!(
+            s,
+            "<p id=\"{id}\" class=\"muted\">{}</p>",
+            esc(t(
+                lang,
+                "Belum ada pengaduan terverifikasi dalam periode ini.",
+                "No verified complaints in this period yet."
+            ))
+        );
+        return s;
+    }
     let _ = write!(s, "<svg id=\"{id}\" class=\"chart\" role=\"img\" viewBox=\"0 0 {w} {h}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>", esc(title));
     let bar_w = w - label_w - 120.0;
     for (i, (label, share, of)) in rows.iter().enumerate() {
