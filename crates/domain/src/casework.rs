@@ -1192,6 +1192,12 @@ pub fn sweep_notices(
         }
         SweepStep::Escalate { step: s, levels, deadlines } => {
             let unit = c.unit.clone().filter(|_| with_unit(c));
+            let mut told = fields(Some(deadlines.due));
+            if unit.is_none() {
+                // Messages say "case … at {agency}": before dispatch the case is in the
+                // coordinators' queue, not at the unit routing proposed.
+                told.push(("agency".to_string(), WAITING_FOR_DISPATCH.to_string()));
+            }
             let mut out = Vec::new();
             for level in levels {
                 let subject = format!("{}-{}", s.code(), level.code());
@@ -1216,15 +1222,16 @@ pub fn sweep_notices(
                     (Escalation::Late, None) => vec![(Audience::Inspectorate, "case-escalated")],
                 };
                 out.extend(
-                    audiences
-                        .into_iter()
-                        .map(|(a, tpl)| Notice::new(t, &subject, a, tpl, fields(Some(deadlines.due)), now)),
+                    audiences.into_iter().map(|(a, tpl)| Notice::new(t, &subject, a, tpl, told.clone(), now)),
                 );
             }
             out
         }
     }
 }
+
+/// Where an escalation notice says a case is before any coordinator has dispatched it.
+pub const WAITING_FOR_DISPATCH: &str = "antrean verifikasi koordinator (belum didisposisikan)";
 
 /// The first coordinators of a complaint waiting for verification: those of the regency or
 /// city where the problem is, if the directory has its government, else the province's.
@@ -1311,6 +1318,10 @@ mod sweep_tests {
         assert_eq!(sweep_at(&c, Timestamp::from_wita(2026, 3, 20, 9, 0)).0, SweepStep::Nothing);
         let notes: Vec<&str> = c.history.iter().filter_map(|e| e.internal_note.as_deref()).collect();
         assert!(notes.iter().all(|n| !n.contains("kepala unit")), "{notes:?}");
+        // The messages place the case in the coordinators' queue, not at the agency.
+        for n in warned.iter().chain(&overdue).chain(&late) {
+            assert!(n.fields.contains(&("agency".to_string(), WAITING_FOR_DISPATCH.to_string())), "{n:?}");
+        }
     }
 
     #[test]

@@ -108,6 +108,20 @@ impl Desk {
         out
     }
 
+    /// The fields of the officers' messages about `ticket`, as queued.
+    fn fields_told(&self, ticket: &str) -> String {
+        let r = self.app.get_as(TEST_ADMIN_TOKEN, "/api/v1/notifications/outbox?limit=1000").unwrap();
+        let outbox = r.json().unwrap();
+        let fields: Vec<&Value> = outbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["ticket"] == ticket && m["template"] != "complaint-received")
+            .map(|m| &m["fields"])
+            .collect();
+        serde_json::to_string(&fields).unwrap()
+    }
+
     fn case(&self, token: &str, ticket: &str) -> Value {
         let r = self.app.get_as(token, &format!("/api/v1/cases/{ticket}")).unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
@@ -198,6 +212,9 @@ fn an_unverified_complaint_about_a_units_own_staff_climbs_the_coordinators_and_n
     let notes = escalations(&desk.case(&provinsi, &ticket));
     assert_eq!(notes.len(), 3, "{notes:?}");
     assert!(notes.iter().all(|n| !n.contains("kepala unit")), "{notes:?}");
+    // The messages place the case in the coordinators' queue, not at the agency.
+    let fields = desk.fields_told(&ticket);
+    assert!(fields.contains("belum didisposisikan") && !fields.contains("Perhubungan"), "{fields}");
 
     // Still the agency's officers may not read it.
     assert_eq!(desk.app.get_as(&dishub, &format!("/api/v1/cases/{ticket}")).unwrap().status, 403);
