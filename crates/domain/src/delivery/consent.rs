@@ -19,7 +19,9 @@
 //!   person ([`is_confirmation`]), and only to the address that wrote.
 //!
 //! Opt-outs live in the `identity` store (they name a contact), under
-//! `optout/<sha256 of the contact>` so listing keys reveals no one's number.
+//! `optout/<sha256 of the contact>` so listing keys reveals no one's number; each command is
+//! applied once (`consent-applied/<sha256 of channel and message id>`), so a redelivered
+//! `STOP` arriving after the person's `MULAI` changes nothing.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -162,6 +164,13 @@ pub fn take(
     now: Timestamp,
 ) -> Result<Option<Command>, StoreError> {
     let Some(consent) = msg.text_or_caption().and_then(read) else { return Ok(None) };
+    // A command is applied once: a provider redelivering an old `STOP` after the person's
+    // `MULAI` must not close their channels again.
+    let seen = seen_key(msg);
+    if identity.exists(&seen)? {
+        sweep::enqueue(identity, &OutboxEntry::new(confirmation(msg, consent, now)))?;
+        return Ok(Some(consent.command));
+    }
     let record = serde_json::to_vec(&OptOut { at: now, channel: msg.channel }).expect("opt-outs encode");
     for c in contacts_of(msg) {
         match consent.command {
@@ -179,7 +188,15 @@ pub fn take(
         }
     }
     sweep::enqueue(identity, &OutboxEntry::new(confirmation(msg, consent, now)))?;
+    // Last: a crash before it lets the redelivery apply the command again, which is harmless.
+    identity.set(&seen, &now.0.to_le_bytes())?;
     Ok(Some(consent.command))
+}
+
+/// Marks a consent command as applied (identity store; hashed like the opt-outs).
+fn seen_key(msg: &InboundMessage) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", msg.channel.code(), msg.external_id).as_bytes());
+    format!("consent-applied/{}", crate::hex::encode(&digest))
 }
 
 #[cfg(test)]
@@ -256,6 +273,17 @@ mod tests {
         assert!(is_confirmation(&m.template));
         take(&identity, &message(Channel::Whatsapp, "wamid.2", "6281234567890", "mulai"), NOW).unwrap();
         assert_eq!(sweep::entries(&identity).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_stop_redelivered_after_mulai_does_not_close_the_channels_again() {
+        let identity = MemoryStore::new();
+        let stop = message(Channel::Whatsapp, "wamid.1", "6281234567890", "BERHENTI");
+        take(&identity, &stop, NOW).unwrap();
+        take(&identity, &message(Channel::Whatsapp, "wamid.2", "6281234567890", "MULAI"), NOW).unwrap();
+        assert_eq!(take(&identity, &stop, NOW).unwrap(), Some(Command::Stop));
+        assert!(!any_opted_out(&identity, &[(Channel::Sms, "+6281234567890".into())]).unwrap());
+        assert_eq!(sweep::entries(&identity).unwrap().len(), 2, "no third confirmation");
     }
 
     #[test]
