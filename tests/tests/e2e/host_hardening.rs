@@ -153,7 +153,7 @@ fn clients_that_send_their_headers_slowly_or_never_are_disconnected_while_others
     let mut dripping = loris.try_clone().unwrap();
     let drip = std::thread::spawn(move || {
         let head = b"GET /api/v1/intake/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ";
-        for byte in head.iter().chain(std::iter::repeat(&b'a').take(200)) {
+        for byte in head.iter().chain(std::iter::repeat_n(&b'a', 200)) {
             if dripping.write_all(&[*byte]).is_err() {
                 return;
             }
@@ -254,6 +254,7 @@ impl Up {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("scripts/up did not serve:\n{}", seen.join("\n"));
                 }
             }
