@@ -108,6 +108,29 @@ impl Desk {
         out
     }
 
+    /// The daily digest (queued and swept), as the scheduler runs it.
+    fn digest(&self) -> Value {
+        let r =
+            self.app.post_raw("/api/v1/notifications/digest", "application/json", b"", &[INTERNAL]).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json().unwrap()
+    }
+
+    /// Every outbox message to one of the unit's own officers, about any ticket or digest.
+    fn anything_to_the_unit(&self) -> Vec<(String, String)> {
+        let r = self.app.get_as(TEST_ADMIN_TOKEN, "/api/v1/notifications/outbox?limit=1000").unwrap();
+        let outbox = r.json().unwrap();
+        outbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| {
+                m["recipient"] == masked("dishub").as_str() || m["recipient"] == masked("kadishub").as_str()
+            })
+            .map(|m| (m["ticket"].as_str().unwrap().to_string(), m["template"].as_str().unwrap().to_string()))
+            .collect()
+    }
+
     /// The fields of the officers' messages about `ticket`, as queued.
     fn fields_told(&self, ticket: &str) -> String {
         let r = self.app.get_as(TEST_ADMIN_TOKEN, "/api/v1/notifications/outbox?limit=1000").unwrap();
@@ -216,8 +239,12 @@ fn an_unverified_complaint_about_a_units_own_staff_climbs_the_coordinators_and_n
     let fields = desk.fields_told(&ticket);
     assert!(fields.contains("belum didisposisikan") && !fields.contains("Perhubungan"), "{fields}");
 
-    // Still the agency's officers may not read it.
+    // Still the agency's officers may not read it, and the daily digest does not count it
+    // among the agency's open cases: nothing at all has gone to the agency.
     assert_eq!(desk.app.get_as(&dishub, &format!("/api/v1/cases/{ticket}")).unwrap().status, 403);
+    let digest = desk.digest();
+    assert!(!digest["units"].as_array().unwrap().iter().any(|u| u["unit"] == "dishub"), "{digest}");
+    assert_eq!(desk.anything_to_the_unit(), [], "the agency heard of a complaint it was not given");
 
     // Positive control: once a coordinator dispatches, the unit's chain applies and its
     // liaison officer is told (so the addresses above would have shown a message to it).
@@ -228,6 +255,9 @@ fn an_unverified_complaint_about_a_units_own_staff_climbs_the_coordinators_and_n
     }
     assert_eq!(to_the_unit(&desk.told(&ticket)), [told("dishub", "case-assigned")]);
     assert_eq!(desk.case(&dishub, &ticket)["status"], "dispatched");
+    let digest = desk.digest();
+    let line = digest["units"].as_array().unwrap().iter().find(|u| u["unit"] == "dishub").cloned();
+    assert_eq!(line.map(|l| l["open"].clone()), Some(json!(1)), "{digest}");
 }
 
 #[test]
