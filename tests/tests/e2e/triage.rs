@@ -4,7 +4,9 @@
 //! administrator) and the notification sweep then run through the built casework and
 //! notification components, and the outbox shows who was told: the coordinator of the
 //! complaint's regency, then the provincial coordinators, then the inspectorate, and never
-//! the unit complained about, not even when the sweep comes long after the late point.
+//! the unit complained about, not even when the sweep comes long after the late point. Once
+//! dispatched, the unit's own chain applies, and a late first sweep still tells each level
+//! (liaison, head, coordinators and inspectorate) in order.
 //!
 //! The outbox masks addresses to their first and last three characters, so each officer's
 //! e-mail starts with three letters of its own (`dsh…`, `kpl…`, `lot…`, `mtr…`, `prv…`,
@@ -291,4 +293,38 @@ fn a_first_sweep_long_after_the_late_point_still_tells_every_level_in_order() {
     let all = desk.told(&ticket);
     assert_eq!(all, expected);
     assert!(to_the_unit(&all).is_empty(), "{all:?}");
+}
+
+#[test]
+fn a_dispatched_case_first_swept_after_its_late_point_still_tells_the_unit_head_before_the_coordinators() {
+    let desk = Desk::open();
+    let ticket = desk.complaint_about_dishub_staff();
+    let provinsi = desk.sign_in("provinsi");
+    for action in [json!({"action": "verify"}), json!({"action": "dispatch"})] {
+        let r =
+            desk.app.post_json_as(&provinsi, &format!("/api/v1/cases/{ticket}/actions"), &action).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    // Dispatched and then left: the first sweep comes two months later.
+    let report = desk.sweep(&days_from_now(60));
+    assert_eq!((report["escalated"].as_i64(), report["levels"].as_i64()), (Some(1), Some(3)), "{report}");
+    let notes = escalations(&desk.case(&provinsi, &ticket));
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(notes[0].starts_with("Peringatan"), "{notes:?}");
+    assert!(notes[1].starts_with("Melewati tenggat") && notes[1].contains("kepala unit"), "{notes:?}");
+    assert!(notes[2].starts_with("Terlambat") && notes[2].contains("Inspektorat"), "{notes:?}");
+
+    // The unit's chain, every level: its liaison, its head, then the coordinators (the
+    // regency's by where the problem is, the province's) and the inspectorate.
+    let mut expected = vec![
+        told("dishub", "case-assigned"),
+        told("dishub", "deadline-approaching"),
+        told("kadishub", "case-escalated"),
+        told("lotim", "case-escalated"),
+        told("provinsi", "case-escalated"),
+        told("inspektur", "case-escalated"),
+    ];
+    expected.sort();
+    assert_eq!(desk.told(&ticket), expected);
 }
