@@ -29,6 +29,12 @@ pub(super) fn strip(data: &[u8]) -> Result<Vec<u8>, String> {
     doc.renumber_objects();
     let mut out = Vec::with_capacity(data.len());
     doc.save_to(&mut out).map_err(|e| format!("cannot be written: {e}"))?;
+    // What is stored must open: read back, it still has pages. (A damaged file that lopdf
+    // repaired on the way in can lose them on the way out, found by fuzz/attachment_metadata.)
+    let written = Document::load_mem(&out).map_err(|e| format!("unreadable once cleaned: {e}"))?;
+    if written.get_pages().is_empty() {
+        return Err("no pages once cleaned".into());
+    }
     Ok(out)
 }
 
