@@ -888,7 +888,7 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         .iter()
         .map(|e| {
             h!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+                "<tr><td class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
                 when(&e.at.to_rfc3339_wita()),
                 actor(ctx, &e.actor),
                 action_label(ctx, e.action),
