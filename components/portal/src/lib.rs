@@ -340,7 +340,23 @@ fn within_address_limit(ctx: &Ctx) -> Result<(), PageError> {
     let limit =
         Limit { requests: requests.unwrap_or(ratelimit::PER_ADDRESS.requests), ..ratelimit::PER_ADDRESS };
     let now = ntbcare_domain::clock::Clock::now(&ntbcare_platform::SystemClock);
-    match ratelimit::check(&ctx.store, &format!("portal/ip/{}", ctx.client_ip), limit, now) {
+    // The shared store keeps a keyed hash of the address, never the address (docs/architecture.md).
+    use ntbcare_domain::pseudonym::{DeploymentKey, Kind, Pseudonym};
+    let key = ntbcare_platform::variable("deployment_key")
+        .ok()
+        .and_then(|k| DeploymentKey::new(&k).ok())
+        .ok_or_else(|| {
+            eprintln!("portal: deployment_key is not set");
+            PageError::new(
+                503,
+                ctx.t(
+                    "Layanan belum siap. Silakan coba lagi nanti.",
+                    "The service is not ready. Please try again later.",
+                ),
+            )
+        })?;
+    let address = Pseudonym::of(Kind::ClientAddress, &ctx.client_ip, &key.pseudonyms());
+    match ratelimit::check(&ctx.store, &format!("portal/ip/{address}"), limit, now) {
         Ok(Verdict::Allowed) => Ok(()),
         Ok(Verdict::Limited { retry_after_secs }) => {
             let mut e = PageError::new(

@@ -100,12 +100,15 @@ fn edit(
     }
 }
 
-/// The records of `tickets` (key and bytes), `None` where the number has no ticket or the
-/// ticket no record yet; one batch read.
+/// A complaint record as read: its key and bytes.
+type Record = (String, Vec<u8>);
+
+/// The records of `tickets`, `None` where the number has no ticket or the ticket no record
+/// yet; one batch read.
 fn read_records(
     store: &impl KeyValue,
     tickets: &[Option<Ticket>],
-) -> Result<Vec<Option<(String, Vec<u8>)>>, StoreError> {
+) -> Result<Vec<Option<Record>>, StoreError> {
     let keys: Vec<String> = tickets.iter().flatten().map(keys::complaint).collect();
     let mut values = store.get_many(&keys)?.into_iter();
     let mut keys = keys.into_iter();

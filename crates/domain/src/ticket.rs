@@ -165,7 +165,7 @@ impl TicketKey {
 
     fn step(&self, round: u8, x: u64) -> u64 {
         let (high, low) = (x >> (25 - HIGH_BITS), x & LOW_MASK);
-        let (high, low) = if round % 2 == 0 {
+        let (high, low) = if round.is_multiple_of(2) {
             (high ^ (self.round(round, low) & HIGH_MASK), low)
         } else {
             (high, low ^ (self.round(round, high) & LOW_MASK))
