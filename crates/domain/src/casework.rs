@@ -13,7 +13,7 @@ use crate::complaint::{Answer, Complaint, Privacy};
 use crate::directory::{Directory, UnitId};
 use crate::language::Text;
 use crate::lifecycle::{next_status, Action, Actor, CaseStatus, Event, TransitionError};
-use crate::org::{forbid, Principal};
+use crate::org::{forbid, with_unit, Principal};
 use crate::ticket::Ticket;
 
 /// Why a complaint is rejected.
@@ -1084,12 +1084,6 @@ pub fn assess(
     }
 }
 
-/// Whether the case is in a unit's hands (dispatched to it, and on from there). Before a
-/// coordinator dispatches it, the unit routing proposed (or a forward suggested) has no part
-/// in it: it may not read it, and it may be the very unit complained about.
-pub fn with_unit(c: &Complaint) -> bool {
-    matches!(crate::queues::queue_of(c), Some(crate::queues::Queue::Unit(_)))
-}
 
 /// What an escalation's history note says, by level and by whose hands the case is in. The
 /// note's first words name the level (`measures::facts` reads them).

@@ -219,8 +219,10 @@ pub fn can_view(p: &Principal, c: &Complaint, directory: &Directory) -> bool {
 
 /// Whether the case is in a unit's hands: dispatched to it (and on from there). Before the
 /// coordinator has verified and dispatched it, or once it is forwarded back, it is the
-/// coordinator's alone, even for the unit routing proposed or a forward suggested.
-fn with_unit(c: &Complaint) -> bool {
+/// coordinator's alone, even for the unit routing proposed or a forward suggested: that unit
+/// may not read it, hears nothing of it, and is not counted as holding it (the measures'
+/// unit), because it may be the very unit complained about.
+pub fn with_unit(c: &Complaint) -> bool {
     !matches!(
         c.status,
         CaseStatus::Received | CaseStatus::Verified | CaseStatus::Forwarded | CaseStatus::Rejected

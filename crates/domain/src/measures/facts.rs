@@ -32,7 +32,8 @@ impl Context {
 pub enum Dim {
     /// The whole province (value `ntb`).
     All,
-    /// The unit now responsible (`triage` while none is).
+    /// The unit now responsible: the unit a coordinator dispatched the complaint to, `triage`
+    /// before dispatch (whatever routing proposed), after a forward back or a rejection.
     Unit,
     /// The regency or city where the problem is (`52.71`).
     Region,
@@ -311,7 +312,11 @@ pub(crate) fn facts_lazy<'a>(c: &Complaint, ctx: &dyn Fn() -> &'a Context) -> Fa
         month: Month::of(c.received_at),
         coords: [
             PROVINCE.to_string(),
-            c.unit.as_ref().map(|u| u.as_str()).unwrap_or(TRIAGE).to_string(),
+            // The unit responsible now: only once a coordinator has dispatched the complaint
+            // to it. Before that (and after a forward back, or a rejection) it is the
+            // coordinators' triage, whatever unit routing proposed: that unit must not see its
+            // figures move for a complaint it may be the subject of.
+            c.unit.as_ref().filter(|_| crate::org::with_unit(c)).map(|u| u.as_str()).unwrap_or(TRIAGE).to_string(),
             c.location.region_code.regency().as_str().to_string(),
             c.channel.code().to_string(),
             c.category.clone().unwrap_or_else(|| NO_CATEGORY.to_string()),

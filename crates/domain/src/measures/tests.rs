@@ -190,13 +190,16 @@ fn hand_computed_figures_for_august() {
     assert_eq!(m.by_status["reopened"], 1);
     assert_eq!(m.by_status["dispatched"], 1);
 
-    // By unit: Kota Mataram holds A, C and D (dispatched there from Lombok Timur); B left
-    // triage for Dinas Kesehatan, taking everything with it.
+    // By unit, the unit a coordinator dispatched to: Kota Mataram holds A and D (dispatched
+    // there from Lombok Timur); B left triage for Dinas Kesehatan, taking everything with it.
+    // C, which routing proposed to Kota Mataram, was rejected by the coordinator without
+    // reaching any unit: it stays in triage and never moves Kota Mataram's figures.
     let mataram = from_tallies(&w, Dim::Unit, "pemkot-mataram", &august());
-    assert_eq!((mataram.received, mataram.verified, mataram.follow_up_rate), (3, 2, Some(0.5)));
+    assert_eq!((mataram.received, mataram.verified, mataram.follow_up_rate), (2, 2, Some(0.5)));
     let dikes = from_tallies(&w, Dim::Unit, "dikes", &august());
     assert_eq!((dikes.received, dikes.followed_up, dikes.follow_up_rate), (1, 1, Some(1.0)));
-    assert_eq!(from_tallies(&w, Dim::Unit, keys::TRIAGE, &august()).received, 0);
+    let triage = from_tallies(&w, Dim::Unit, keys::TRIAGE, &august());
+    assert_eq!((triage.received, triage.rejected), (1, 1));
     assert_eq!(from_tallies(&w, Dim::Region, "52.71", &august()).received, 2);
     assert_eq!(from_tallies(&w, Dim::Channel, "sms", &august()).received, 1);
     assert_eq!(from_tallies(&w, Dim::Category, "infrastruktur", &august()).received, 3);
@@ -255,7 +258,8 @@ fn combined_filters_are_computed_from_records() {
         Filter { unit: Some("pemkot-mataram".into()), region: Some("52.71".into()), ..Default::default() };
     assert_eq!(f.cell(), None);
     let m = from_records(&w, &f, &august());
-    assert_eq!((m.received, m.verified, m.followed_up, m.rejected), (2, 1, 1, 1));
+    // A only: C, in Mataram too, was rejected in triage and never was the unit's.
+    assert_eq!((m.received, m.verified, m.followed_up, m.rejected), (1, 1, 1, 0));
 }
 
 #[test]
