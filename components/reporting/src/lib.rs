@@ -653,7 +653,11 @@ fn dashboard(req: &Request) -> ApiResult {
     let dir = directory(&store)?;
     let months = period(req)?;
     let page = match &scope {
-        Scope::OpenData => pages::public_dashboard(&open_data_of(&store, &dir, &months)?, lang),
+        Scope::OpenData => pages::public_dashboard(
+            &open_data_of(&store, &dir, &months)?,
+            lang,
+            &pages::Nav::new(&req.query(), false),
+        ),
         Scope::Everything | Scope::Unit(_) => {
             let f = narrow(Filter::default(), &scope)?;
             let fig = figures(&store, &f, &months)?;
@@ -673,6 +677,7 @@ fn dashboard(req: &Request) -> ApiResult {
             });
             pages::dashboard(&pages::Dashboard {
                 lang,
+                nav: pages::Nav::new(&req.query(), true),
                 unit_name,
                 months: &months,
                 measures: Measures::from_totals(&total(&fig.series)),
@@ -709,6 +714,7 @@ fn semester(req: &Request) -> ApiResult {
     let min = min_complaints(req);
     let page = pages::semester(&pages::Semester {
         lang,
+        nav: pages::Nav::new(&req.query(), true),
         year,
         half,
         months: &months,

@@ -100,15 +100,48 @@ svg text{font-size:11px;fill:#334}
 section{box-shadow:none;border:1px solid #ccc;page-break-inside:avoid} .noprint{display:none}}
 ";
 
-fn layout(lang: Language, title: &str, subtitle: &str, body: &str) -> String {
+/// Where a page's header links go: the language switch keeps the page's other parameters
+/// (period, semester), and a signed-in officer has a way back to their desk in the portal.
+#[derive(Clone, Debug, Default)]
+pub struct Nav {
+    /// The request's query string without `lang` (raw, as the browser sent it).
+    pub query: String,
+    pub signed_in: bool,
+}
+
+impl Nav {
+    /// The navigation of a page asked for with `query` (the raw query string).
+    pub fn new(query: &str, signed_in: bool) -> Nav {
+        let kept: Vec<&str> =
+            query.split('&').filter(|p| !p.is_empty() && *p != "lang" && !p.starts_with("lang=")).collect();
+        Nav { query: kept.join("&"), signed_in }
+    }
+
+    fn switch_to(&self, code: &str) -> String {
+        if self.query.is_empty() {
+            format!("?lang={code}")
+        } else {
+            format!("?{}&lang={code}", self.query)
+        }
+    }
+}
+
+fn layout(lang: Language, nav: &Nav, title: &str, subtitle: &str, body: &str) -> String {
     let switch = match lang {
-        Language::En => "<a href=\"?lang=id\" hreflang=\"id\">Bahasa Indonesia</a>",
-        _ => "<a href=\"?lang=en\" hreflang=\"en\">English</a>",
+        Language::En => {
+            format!("<a href=\"{}\" hreflang=\"id\">Bahasa Indonesia</a>", esc(&nav.switch_to("id")))
+        }
+        _ => format!("<a href=\"{}\" hreflang=\"en\">English</a>", esc(&nav.switch_to("en"))),
+    };
+    let back = if nav.signed_in {
+        format!("<a href=\"/petugas\">{}</a> · ", t(lang, "Meja petugas", "Officers' desk"))
+    } else {
+        format!("<a href=\"/\">{}</a> · ", t(lang, "Beranda NTB Care", "NTB Care home"))
     };
     format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{}</title><style>{STYLE}</style></head><body><header><div><h1>{}</h1><div class=\"muted\" style=\"color:#dde\">{}</div></div>\
-<nav class=\"noprint\">{switch}</nav></header><main>{body}</main></body></html>",
+<nav class=\"noprint\">{back}{switch}</nav></header><main>{body}</main></body></html>",
         if lang == Language::En { "en" } else { "id" },
         esc(title),
         esc(title),
@@ -349,7 +382,7 @@ fn headline(lang: Language, m: &Measures, backlog: Option<&Backlog>) -> String {
     s += &card(t(lang, "Selesai", "Closed"), &int(lang, m.closed), "closed");
     if let Some(b) = backlog {
         s += &card(t(lang, "Terbuka sekarang", "Open now"), &int(lang, b.open as i64), "open");
-        s += &card(t(lang, "Melewati tenggat", "Overdue"), &int(lang, b.overdue as i64), "overdue");
+        s += &card(t(lang, "Melewati tenggat", "Overdue"), &int(lang, b.overdue as i64), "overdue-count");
     }
     s.push_str("</div>");
     s
@@ -427,6 +460,7 @@ fn shares_of(rows: &[(String, String, Vec<i64>)], limit: usize) -> Vec<(String, 
 
 pub struct Dashboard<'a> {
     pub lang: Language,
+    pub nav: Nav,
     pub unit_name: Option<String>,
     pub months: &'a [Month],
     pub measures: Measures,
@@ -526,7 +560,7 @@ pub fn dashboard(d: &Dashboard) -> String {
         Some(u) => format!("{} — {u}", t(lang, "Dasbor Pengaduan NTB Care", "NTB Care Complaints Dashboard")),
         None => t(lang, "Dasbor Pengaduan NTB Care", "NTB Care Complaints Dashboard").to_string(),
     };
-    layout(lang, &title, &period_text(lang, d.months), &body)
+    layout(lang, &d.nav, &title, &period_text(lang, d.months), &body)
 }
 
 fn open_table(lang: Language, id: &str, head: &str, rows: &[OpenRow]) -> String {
@@ -552,7 +586,7 @@ fn open_table(lang: Language, id: &str, head: &str, rows: &[OpenRow]) -> String 
 }
 
 /// The public's dashboard: open data only, small counts withheld.
-pub fn public_dashboard(d: &OpenData, lang: Language) -> String {
+pub fn public_dashboard(d: &OpenData, lang: Language, nav: &Nav) -> String {
     let p = &d.province;
     let mut body = String::from("<div class=\"cards\" id=\"headline\">");
     body +=
@@ -607,6 +641,7 @@ pub fn public_dashboard(d: &OpenData, lang: Language) -> String {
     let months: Vec<Month> = d.by_month.iter().filter_map(|r| Month::parse(&r.key)).collect();
     layout(
         lang,
+        nav,
         t(lang, "Data Terbuka Pengaduan NTB Care", "NTB Care Complaints Open Data"),
         &period_text(lang, &months),
         &body,
@@ -615,6 +650,7 @@ pub fn public_dashboard(d: &OpenData, lang: Language) -> String {
 
 pub struct Semester<'a> {
     pub lang: Language,
+    pub nav: Nav,
     pub year: i32,
     pub half: u32,
     pub months: &'a [Month],
@@ -758,5 +794,5 @@ pub fn semester(r: &Semester) -> String {
         if r.half == 1 { "I" } else { "II" },
         r.year
     );
-    layout(lang, &title, &period_text(lang, r.months), &body)
+    layout(lang, &r.nav, &title, &period_text(lang, r.months), &body)
 }

@@ -361,6 +361,10 @@ fn published_figures_say_withheld_name_whole_years_and_rank_only_agencies() {
     }
     let english = desk.app.get(&format!("/api/v1/reports/dashboard?lang=en&{p}")).unwrap();
     assert!(english.body.contains("withheld (fewer than 5)"));
+    // Switching language keeps the period asked for (and drops the old `lang`).
+    let back = format!("href=\"?{}&amp;lang=id\"", p.replace('&', "&amp;"));
+    assert!(english.body.contains(&back), "the switch keeps the period: {back}");
+    assert!(!english.body.contains("lang=en&amp;"), "no stale lang in the switch");
 
     // Periods name the whole year ("Jan 26" reads as a day).
     assert!(public.body.contains(&format!(" {year}")), "the period names the year {year}");
@@ -370,6 +374,10 @@ fn published_figures_say_withheld_name_whole_years_and_rank_only_agencies() {
     let subtitle = &report.body[report.body.find("Periode penerimaan").unwrap()..];
     let subtitle = &subtitle[..subtitle.find('<').unwrap()];
     assert!(subtitle.matches(&year.to_string()).count() == 2, "{subtitle}");
+
+    // An officer's pages lead back to the desk; the public's to the home page.
+    assert!(report.body.contains("href=\"/petugas\""), "a way back to the desk");
+    assert!(public.body.contains("href=\"/\"") && !public.body.contains("href=\"/petugas\""));
 
     // The printed report explains its measures and cites no file of the code base.
     assert!(report.body.contains("id=\"definitions\"") && report.body.contains("Definisi ukuran"));
