@@ -154,10 +154,6 @@ pub enum IntakeError {
     Ticket(#[from] TicketError),
 }
 
-/// How many numbers a submission skips at most because their tickets are taken (see
-/// [`allocate_ticket`]).
-const TAKEN_RETRIES: usize = 8;
-
 /// Number the next complaint of the WITA year of `now`, and note the ticket in the
 /// numbering index (`numbering/<year>/<sequence>`), which is how lists read the year's
 /// complaints without the key the ticket was scrambled with.
@@ -171,12 +167,11 @@ pub fn allocate_ticket(
     key: &TicketKey,
 ) -> Result<Ticket, IntakeError> {
     let year = now.wita().year;
-    let mut attempt = 0;
     loop {
+        // Never over a complaint: skip until a free ticket, or until the year is exhausted.
         let sequence = store.increment(&keys::ticket_sequence(year), 1)? as u64;
         let ticket = Ticket::issue(year, sequence, key)?;
-        attempt += 1;
-        if attempt < TAKEN_RETRIES && store.exists(&keys::complaint(&ticket))? {
+        if store.exists(&keys::complaint(&ticket))? {
             continue;
         }
         store.set(&keys::numbering(year, sequence), ticket.as_str().as_bytes())?;
