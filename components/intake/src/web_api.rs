@@ -298,9 +298,11 @@ pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> A
             Text::new("Pengaduan ini sudah selesai.", "This complaint is finished."),
         ));
     }
+    // A web reply has no provider id to recognise a resend by: its text stands in (only its
+    // keyed pseudonym is kept), so a double tap is one follow-up and a new answer another.
     let message = InboundMessage {
         channel: Channel::Web,
-        external_id: String::new(),
+        external_id: format!("web-reply:{text}"),
         sender: String::new(),
         sender_name: None,
         text: Some(text.to_string()),

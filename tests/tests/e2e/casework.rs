@@ -310,6 +310,28 @@ fn asking_for_information_waits_for_the_complainants_reply() {
     let case = desk.app.get_as(&mataram, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
     assert_eq!(case["case"]["follow_ups"][0]["text"], "RT 03, depan warung Bu Sri");
     assert_eq!(case["case"]["pauses"].as_array().unwrap().len(), 1);
+
+    // A second question gets its own answer: a web reply has no provider id, and must not be
+    // taken for a redelivery of the first (it was dropped while the citizen was told 200).
+    desk.act(&mataram, &ticket, json!({"action": "request-information", "question": "Sejak kapan berlubang?"}));
+    let answer = |text: &str| {
+        desk.app
+            .post_raw(
+                &format!("/api/v1/complaints/{ticket}/information"),
+                "application/json",
+                json!({ "text": text }).to_string().as_bytes(),
+                &[("x-tracking-secret", &secret)],
+            )
+            .unwrap()
+    };
+    assert_eq!(answer("Sejak awal bulan, setelah hujan deras").status, 200);
+    // The same reply sent twice (a double tap) is kept once.
+    assert_eq!(answer("Sejak awal bulan, setelah hujan deras").status, 200);
+    let case = desk.app.get_as(&mataram, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
+    let texts: Vec<&str> =
+        case["case"]["follow_ups"].as_array().unwrap().iter().map(|f| f["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["RT 03, depan warung Bu Sri", "Sejak awal bulan, setelah hujan deras"]);
+    assert_eq!(case["case"]["pauses"].as_array().unwrap().len(), 2, "the second pause ended too");
 }
 
 fn sweep(desk: &Desk, as_of: &str) -> Value {
