@@ -196,13 +196,19 @@ mod tests {
     use lopdf::Document;
 
     #[test]
-    fn a_pdf_whose_pages_are_lost_once_cleaned_is_refused_not_stored_unreadable() {
-        // Found by fuzz/attachment_metadata: a mangled file lopdf repairs on the way in, whose
-        // page tree is lost on the way out. The corpus file's first byte picks the format.
-        let found =
-            include_bytes!("../../../../fuzz/corpus/attachment_metadata/pdf-mangled-pages-lost-once-cleaned");
-        let e = strip("application/pdf", &found[1..]).unwrap_err();
-        assert_eq!(e.reason, "no pages once cleaned");
+    fn mangled_pdfs_whose_page_trees_lead_to_no_page_are_refused_not_stored_unreadable() {
+        // Found by fuzz/attachment_metadata: files lopdf repairs on the way in whose page tree
+        // leads to a stream, or to nothing once cleaned; what would be stored did not open
+        // again. The corpus files' first byte picks the format.
+        for found in [
+            &include_bytes!(
+                "../../../../fuzz/corpus/attachment_metadata/pdf-mangled-pages-lost-once-cleaned"
+            )[..],
+            &include_bytes!("../../../../fuzz/corpus/attachment_metadata/pdf-mangled-page-is-a-stream")[..],
+        ] {
+            let e = strip("application/pdf", &found[1..]).unwrap_err();
+            assert_eq!(e.reason, "no readable pages (locked with a password, or damaged)");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub(super) fn strip(data: &[u8]) -> Result<Vec<u8>, String> {
     let options = LoadOptions { max_decompressed_size: Some(MAX_STREAM_BYTES), ..LoadOptions::default() };
     let mut doc = Document::load_mem_with_options(data, options).map_err(|e| format!("unreadable: {e}"))?;
     // A document whose pages need a password was not decrypted: nothing to clean or show.
-    if doc.is_encrypted() || doc.catalog().is_err() || doc.get_pages().is_empty() {
+    if doc.is_encrypted() || doc.catalog().is_err() || !has_pages(&doc) {
         return Err("no readable pages (locked with a password, or damaged)".into());
     }
     // The new trailer names the catalog and nothing else: no /Info, no /ID, no /Prev.
@@ -32,10 +32,16 @@ pub(super) fn strip(data: &[u8]) -> Result<Vec<u8>, String> {
     // What is stored must open: read back, it still has pages. (A damaged file that lopdf
     // repaired on the way in can lose them on the way out, found by fuzz/attachment_metadata.)
     let written = Document::load_mem(&out).map_err(|e| format!("unreadable once cleaned: {e}"))?;
-    if written.get_pages().is_empty() {
+    if !has_pages(&written) {
         return Err("no pages once cleaned".into());
     }
     Ok(out)
+}
+
+/// The page tree leads to pages, each a dictionary (a mangled tree can lead lopdf to a stream).
+fn has_pages(doc: &Document) -> bool {
+    let pages = doc.get_pages();
+    !pages.is_empty() && pages.values().all(|&id| doc.get_dictionary(id).is_ok())
 }
 
 fn scrub(object: &mut Object) -> Result<(), String> {
