@@ -182,17 +182,38 @@ pub fn allocate_ticket(
 /// The tickets numbered `sequences` of a WITA `year`, read from the numbering index: `None`
 /// for a number whose allocation did not get as far as the index (a hole, like a number
 /// whose record was never saved).
+///
+/// A store numbered before tickets were keyed has no index: for a number missing from it,
+/// the ticket the unkeyed scramble gave that number is taken if such a complaint exists, so
+/// an upgraded deployment's earlier complaints stay in its lists, exports and rebuilds.
 pub fn issued(
     store: &impl KeyValue,
     year: i32,
     sequences: impl IntoIterator<Item = u64>,
 ) -> Result<Vec<Option<Ticket>>, StoreError> {
-    let keys: Vec<String> = sequences.into_iter().map(|s| keys::numbering(year, s)).collect();
-    Ok(store
+    let sequences: Vec<u64> = sequences.into_iter().collect();
+    let keys: Vec<String> = sequences.iter().map(|s| keys::numbering(year, *s)).collect();
+    let mut tickets: Vec<Option<Ticket>> = store
         .get_many(&keys)?
         .into_iter()
         .map(|v| v.and_then(|v| String::from_utf8(v).ok()).and_then(|t| Ticket::parse(&t).ok()))
-        .collect())
+        .collect();
+    let holes: Vec<(usize, Ticket)> = tickets
+        .iter()
+        .zip(&sequences)
+        .enumerate()
+        .filter(|(_, (t, _))| t.is_none())
+        .filter_map(|(i, (_, s))| Ticket::unkeyed_before_keys(year, *s).ok().map(|t| (i, t)))
+        .collect();
+    if !holes.is_empty() {
+        let keys: Vec<String> = holes.iter().map(|(_, t)| keys::complaint(t)).collect();
+        for ((i, t), record) in holes.into_iter().zip(store.get_many(&keys)?) {
+            if record.is_some() {
+                tickets[i] = Some(t);
+            }
+        }
+    }
+    Ok(tickets)
 }
 
 /// Save a received complaint (see the module doc for the order and why).
@@ -346,6 +367,26 @@ mod tests {
         let next = allocate_ticket(&store, now, &key).unwrap();
         assert_eq!(next, Ticket::issue(2026, 3, &key).unwrap());
         assert_eq!(issued(&store, 2026, 1..=3).unwrap()[1], None);
+    }
+
+    #[test]
+    fn complaints_numbered_before_tickets_were_keyed_stay_in_the_lists() {
+        // An upgraded store: two complaints numbered by the unkeyed scramble, no index; then
+        // the keyed numbering goes on from the same counter.
+        let store = MemoryStore::new();
+        let now = Timestamp::from_wita(2026, 5, 1, 9, 0);
+        let key = TicketKey::for_tests();
+        let old: Vec<Ticket> = (1..=2).map(|s| Ticket::unkeyed_before_keys(2026, s).unwrap()).collect();
+        for t in &old {
+            store.set(&keys::complaint(t), b"{}").unwrap();
+        }
+        store.increment(&keys::ticket_sequence(2026), 2).unwrap();
+        let new = allocate_ticket(&store, now, &key).unwrap();
+        assert_eq!(
+            issued(&store, 2026, 1..=4).unwrap(),
+            vec![Some(old[0].clone()), Some(old[1].clone()), Some(new), None],
+            "a number never saved stays a hole"
+        );
     }
 
     #[test]

@@ -44,7 +44,21 @@ impl Ticket {
         if sequence == 0 || sequence > TICKETS_PER_YEAR {
             return Err(TicketError::Exhausted(sequence));
         }
-        let x = key.scramble(sequence - 1);
+        Ok(Ticket::from_scrambled(year, key.scramble(sequence - 1)))
+    }
+
+    /// The ticket a store numbered before tickets were keyed (every deployment the same
+    /// scramble) gave the `sequence`-th complaint of `year`. Only for finding complaints that
+    /// such a store numbered without a numbering index ([`crate::intake::issued`]); never
+    /// to number a new one.
+    pub fn unkeyed_before_keys(year: i32, sequence: u64) -> Result<Ticket, TicketError> {
+        if sequence == 0 || sequence > TICKETS_PER_YEAR {
+            return Err(TicketError::Exhausted(sequence));
+        }
+        Ok(Ticket::from_scrambled(year, unkeyed::scramble(sequence - 1)))
+    }
+
+    fn from_scrambled(year: i32, x: u64) -> Ticket {
         let yy = (year.rem_euclid(100)) as u32;
         let mut symbols = [0u8; 7];
         symbols[0] = (yy / 10) as u8;
@@ -54,7 +68,7 @@ impl Ticket {
         }
         let check = check_symbol(&symbols);
         let body: String = symbols[2..].iter().map(|&v| ALPHABET[v as usize] as char).collect();
-        Ok(Ticket(format!("NTB-{yy:02}-{body}{}", ALPHABET[check as usize] as char)))
+        Ticket(format!("NTB-{yy:02}-{body}{}", ALPHABET[check as usize] as char))
     }
 
     /// Read a ticket as a person might type or say it.
@@ -125,6 +139,22 @@ fn decode_symbol(b: u8) -> Option<u8> {
 fn check_symbol(values: &[u8]) -> u8 {
     let sum: u32 = values.iter().enumerate().map(|(i, &v)| (i as u32 + 1) * v as u32).sum();
     (sum % 31) as u8
+}
+
+/// The scramble every deployment shared before tickets were keyed (kept only to find what
+/// such a store numbered: see [`Ticket::unkeyed_before_keys`]).
+mod unkeyed {
+    use super::MASK;
+
+    const MUL: u64 = 0x0B5_AD4B;
+
+    pub(super) fn scramble(mut x: u64) -> u64 {
+        x ^= x >> 13;
+        x = x.wrapping_mul(MUL) & MASK;
+        x ^= x >> 11;
+        x = (x ^ 0x15A_5A5A) & MASK;
+        x
+    }
 }
 
 /// The key of the ticket scramble: HMAC-SHA256 under a key derived from the deployment key
@@ -227,6 +257,12 @@ mod tests {
     fn distinct_sequences_give_distinct_tickets() {
         let tickets: HashSet<_> = (1..=50_000).map(|s| Ticket::number(2026, s).unwrap()).collect();
         assert_eq!(tickets.len(), 50_000);
+    }
+
+    #[test]
+    fn the_unkeyed_scramble_of_earlier_stores_is_kept_exactly() {
+        // Every deployment before keyed tickets issued NTB-26-NMPJTY first (issue #16).
+        assert_eq!(Ticket::unkeyed_before_keys(2026, 1).unwrap().as_str(), "NTB-26-NMPJTY");
     }
 
     #[test]
