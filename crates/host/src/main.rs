@@ -71,8 +71,10 @@ struct UpArgs {
     /// Longest a component may take to start its response, in seconds (0: no limit).
     #[arg(long, default_value_t = 60)]
     request_timeout: u64,
-    /// Largest request body accepted, in bytes; larger declared bodies get 413.
-    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    /// Largest request body accepted, in bytes; larger declared bodies get 413. 16 MiB: a
+    /// complaint may carry three 4 MB files and its JSON (intake's own limit, 12.25 MB, with
+    /// room for the multipart framing), which a lower default would cut off mid-upload.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_request_body: u64,
     /// Most linear memory one request's instance may grow to, in MiB.
     #[arg(long, default_value_t = 256)]

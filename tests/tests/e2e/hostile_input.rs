@@ -106,11 +106,11 @@ fn oversized_bodies_get_413_and_store_nothing() {
         ("attachment", Some("besar.jpg"), "image/jpeg", &photo),
     ]);
     api_error(&app.post_raw("/api/v1/complaints", &ct, &body, &[]).unwrap(), 413, "file-too-large");
-    // Over the host's limit (10 MB) by its declared length: refused before any of it is read.
+    // Over the host's limit (16 MiB) by its declared length: refused before any of it is read.
     let (status, answer) = raw(
         &app,
         b"POST /api/v1/complaints HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
-          content-length: 11000000\r\nconnection: close\r\n\r\n{\"description\": ",
+          content-length: 17000000\r\nconnection: close\r\n\r\n{\"description\": ",
     );
     assert_eq!(status, 413);
     // The host's own refusal reads like the app's errors: JSON, in Bahasa Indonesia first.
@@ -127,7 +127,7 @@ fn oversized_bodies_get_413_and_store_nothing() {
     )
     .unwrap();
     let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
-    for _ in 0..(11 * 16) {
+    for _ in 0..(17 * 16) {
         if s.write_all(chunk.as_bytes()).is_err() {
             break; // the host answered and closed: what we want
         }
