@@ -1084,7 +1084,6 @@ pub fn assess(
     }
 }
 
-
 /// What an escalation's history note says, by level and by whose hands the case is in. The
 /// note's first words name the level (`measures::facts` reads them).
 fn escalation_note(level: crate::sla::Escalation, dispatched: bool) -> Option<&'static str> {

@@ -313,7 +313,11 @@ fn asking_for_information_waits_for_the_complainants_reply() {
 
     // A second question gets its own answer: a web reply has no provider id, and must not be
     // taken for a redelivery of the first (it was dropped while the citizen was told 200).
-    desk.act(&mataram, &ticket, json!({"action": "request-information", "question": "Sejak kapan berlubang?"}));
+    desk.act(
+        &mataram,
+        &ticket,
+        json!({"action": "request-information", "question": "Sejak kapan berlubang?"}),
+    );
     let answer = |text: &str| {
         desk.app
             .post_raw(

@@ -316,7 +316,12 @@ pub(crate) fn facts_lazy<'a>(c: &Complaint, ctx: &dyn Fn() -> &'a Context) -> Fa
             // to it. Before that (and after a forward back, or a rejection) it is the
             // coordinators' triage, whatever unit routing proposed: that unit must not see its
             // figures move for a complaint it may be the subject of.
-            c.unit.as_ref().filter(|_| crate::org::with_unit(c)).map(|u| u.as_str()).unwrap_or(TRIAGE).to_string(),
+            c.unit
+                .as_ref()
+                .filter(|_| crate::org::with_unit(c))
+                .map(|u| u.as_str())
+                .unwrap_or(TRIAGE)
+                .to_string(),
             c.location.region_code.regency().as_str().to_string(),
             c.channel.code().to_string(),
             c.category.clone().unwrap_or_else(|| NO_CATEGORY.to_string()),
