@@ -656,7 +656,7 @@ fn dashboard(req: &Request) -> ApiResult {
         Scope::OpenData => pages::public_dashboard(
             &open_data_of(&store, &dir, &months)?,
             lang,
-            &pages::Nav::new(&req.query(), false),
+            &pages::Nav::new(req.query(), false),
         ),
         Scope::Everything | Scope::Unit(_) => {
             let f = narrow(Filter::default(), &scope)?;
@@ -677,7 +677,7 @@ fn dashboard(req: &Request) -> ApiResult {
             });
             pages::dashboard(&pages::Dashboard {
                 lang,
-                nav: pages::Nav::new(&req.query(), true),
+                nav: pages::Nav::new(req.query(), true),
                 unit_name,
                 months: &months,
                 measures: Measures::from_totals(&total(&fig.series)),
@@ -714,7 +714,7 @@ fn semester(req: &Request) -> ApiResult {
     let min = min_complaints(req);
     let page = pages::semester(&pages::Semester {
         lang,
-        nav: pages::Nav::new(&req.query(), true),
+        nav: pages::Nav::new(req.query(), true),
         year,
         half,
         months: &months,
