@@ -781,6 +781,12 @@ mod browser {
     impl Walk<'_> {
         async fn goto(&self, path: &str) {
             self.c.goto(&self.app.url(path)).await.unwrap();
+            // Under load the driver can hand back an empty document before the page has been
+            // parsed: wait for the footer every portal page ends with.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !self.source().await.contains("</footer>") && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
 
         async fn fill(&self, css: &str, text: &str) {

@@ -187,7 +187,8 @@ fn each_request_is_logged_as_one_json_line_with_component_route_status_and_durat
     let app = app()?;
     get(&app, "/a/z?q=1")?;
     let line = eventually(5, "the request line for /a/z", || {
-        Ok(json_lines(&app).into_iter().find(|v| v["msg"] == "request" && v["path"] == "/a/z?q=1"))
+        // The query keeps its parameter names, never their values (a tracking secret can be one).
+        Ok(json_lines(&app).into_iter().find(|v| v["msg"] == "request" && v["path"] == "/a/z?q"))
     })?;
     assert_eq!(line["level"], "info", "{line}");
     assert_eq!(line["component"], "prefix", "{line}");
@@ -245,11 +246,12 @@ fn an_address_no_component_serves_is_a_json_404_in_the_readers_language() -> Res
 fn oversized_request_body_is_413() -> Result<()> {
     use std::io::{Read, Write};
     let app = app()?;
-    // Declare 11 MiB and send none of it: the host must answer 413 from the headers alone.
+    // Declare 17 MiB (over the 16 MiB default) and send none of it: the host must answer 413
+    // from the headers alone.
     let addr = app.base_url.trim_start_matches("http://").to_string();
     let mut conn = std::net::TcpStream::connect(&addr)?;
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(conn, "POST /a/b HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n", 11 * 1024 * 1024)?;
+    write!(conn, "POST /a/b HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n", 17 * 1024 * 1024)?;
     let mut buf = [0u8; 64];
     let n = conn.read(&mut buf)?;
     let status_line = String::from_utf8_lossy(&buf[..n]).to_string();
