@@ -52,7 +52,7 @@ pub async fn prepare(
     let decision = ask_routing(&ticket, channel, &submission).await;
     let tracking_secret = ntbcare_platform::random_hex(16);
     let base = variable("public_base_url")?;
-    let tracking_url = format!("{}/api/v1/complaints/{ticket}", base.trim_end_matches('/'));
+    let tracking_url = intake::tracking_url(&base, ticket.as_str(), submission.language);
     let mut received = intake::receive(Arrival {
         submission,
         channel,

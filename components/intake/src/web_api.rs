@@ -220,6 +220,31 @@ fn wrong_secret() -> ApiError {
 
 /// The tracking secret, from the `X-Tracking-Secret` header or the `secret` query parameter
 /// (the tracking link).
+/// Whether the caller is a browser (it asks for HTML): a person who opened a link to the
+/// API, such as one in a message sent before links went to the tracking page.
+fn asks_for_a_page(req: &Request) -> bool {
+    req.header("accept").and_then(|v| v.as_str()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A browser is sent (303) to the page made for people, in its reader's language, with the
+/// code it presented as `?secret=` passed on as the page's `?kode=`.
+fn to_tracking_page(req: &Request, ticket: &Ticket, lang: Language) -> ApiResult<Response> {
+    let mut page =
+        intake::tracking_url(&ntbcare_platform::variable("public_base_url")?, ticket.as_str(), lang);
+    if let Some(code) = ntbcare_platform::http::query_param(req, "secret") {
+        let code: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+        page.push(if page.contains('?') { '&' } else { '?' });
+        page.push_str(&format!("kode={code}"));
+    }
+    Ok(Response::builder()
+        .status(303)
+        .header("location", page)
+        .header("cache-control", "no-store")
+        .header("content-type", "text/plain; charset=utf-8")
+        .body("")
+        .build())
+}
+
 fn presented_secret(req: &Request) -> Option<String> {
     req.header("x-tracking-secret")
         .and_then(|v| v.as_str())
@@ -236,6 +261,9 @@ pub fn track(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let ticket = parse_ticket(raw_ticket)?;
     let store = SpinStore::open_default()?;
     let complaint = load(&store, &ticket)?;
+    if asks_for_a_page(req) {
+        return to_tracking_page(req, &ticket, lang);
+    }
     let directory = data::directory(&store)?;
     match presented_secret(req) {
         None => Ok(json_response(200, &complaint.public_view(&directory, lang))),

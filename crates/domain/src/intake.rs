@@ -216,6 +216,17 @@ pub fn issued(
     Ok(tickets)
 }
 
+/// The link a citizen is given to follow their complaint: the portal's tracking page
+/// (`/lacak/<ticket>`), made for people and opened in their language, never the JSON API
+/// (`/api/v1/complaints/<ticket>` stays for machines, and sends a browser to this page).
+pub fn tracking_url(public_base_url: &str, ticket: &str, language: Language) -> String {
+    let base = public_base_url.trim_end_matches('/');
+    match language {
+        Language::En => format!("{base}/lacak/{ticket}?lang=en"),
+        _ => format!("{base}/lacak/{ticket}"),
+    }
+}
+
 /// Save a received complaint (see the module doc for the order and why).
 pub fn save(
     store: &impl KeyValue,

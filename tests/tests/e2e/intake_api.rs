@@ -327,3 +327,53 @@ fn an_administrator_issues_and_revokes_open311_keys() {
     assert_eq!(revoke.status, 204);
     assert_eq!(post_form(&app, "/open311/v2/requests.json", &form).status, 403);
 }
+
+/// The link a citizen is given opens a page made for people, in their language; the API
+/// stays JSON for machines, and a browser that opens an API link (one in a message sent
+/// before links went to the tracking page) is sent to the page, its code passed on.
+#[test]
+fn a_citizen_is_given_the_tracking_page_and_a_browser_on_the_api_is_sent_there() {
+    let app = app();
+    let english = json!({"description": "The streetlights on Jalan Pejanggik have been out for a week",
+                             "region_code": "52.71", "category": "infrastruktur", "language": "en"});
+    let created = app.post_json("/api/v1/complaints", &english).unwrap().json().unwrap();
+    let ticket = created["ticket"].as_str().unwrap().to_string();
+    let secret = created["tracking_secret"].as_str().unwrap().to_string();
+    let link = created["tracking_url"].as_str().unwrap();
+    assert!(link.ends_with(&format!("/lacak/{ticket}?lang=en")), "{link}");
+    let page = app.get(&format!("/lacak/{ticket}?lang=en")).unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.body.contains(&ticket) && page.body.contains("lang=\"en\""));
+
+    // Machines: JSON, as before.
+    let api = format!("/api/v1/complaints/{ticket}");
+    let json = app.get_with(&api, &[("accept", "application/json")]).unwrap();
+    assert_eq!(json.status, 200);
+    assert_eq!(json.json().unwrap()["ticket"], ticket.as_str());
+    assert_eq!(app.get(&api).unwrap().json().unwrap()["ticket"], ticket.as_str(), "no Accept: JSON");
+
+    // A browser: 303 to the page, in the reader's language, `?secret=` passed on as `?kode=`.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let no_redirects = ureq::AgentBuilder::new().redirects(0).build();
+    let answer = |path: &str, language: &str| {
+        let r = no_redirects
+            .get(&app.url(path))
+            .set("accept", browser)
+            .set("accept-language", language)
+            .call()
+            .unwrap();
+        (r.status(), r.header("location").unwrap_or_default().to_string())
+    };
+    let (status, location) = answer(&api, "id-ID,id;q=0.9");
+    assert_eq!(status, 303);
+    assert!(location.ends_with(&format!("/lacak/{ticket}")), "{location}");
+    let (status, location) = answer(&format!("{api}?secret={secret}"), "en-US,en;q=0.9");
+    assert_eq!(status, 303);
+    assert!(location.ends_with(&format!("/lacak/{ticket}?lang=en&kode={secret}")), "{location}");
+    // Followed, the page is the complainant's own view.
+    let own =
+        app.get_with(&format!("/lacak/{ticket}?lang=en&kode={secret}"), &[("accept", browser)]).unwrap();
+    assert_eq!(own.status, 200);
+    assert!(own.body.contains("Pejanggik"), "{}", own.body);
+}

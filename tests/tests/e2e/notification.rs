@@ -159,10 +159,7 @@ fn a_whatsapp_complaint_is_acknowledged_on_the_cloud_api_with_the_bearer_token()
     assert_eq!(body["text"]["preview_url"], false);
     let text = body["text"]["body"].as_str().unwrap();
     assert!(text.starts_with("Terima kasih, aduan Anda sudah kami terima"), "{text}");
-    assert!(
-        text.contains(&ticket) && text.contains(&format!("{PUBLIC_URL}/api/v1/complaints/{ticket}")),
-        "{text}"
-    );
+    assert!(text.contains(&ticket) && text.contains(&format!("{PUBLIC_URL}/lacak/{ticket}")), "{text}");
     assert_eq!(body["biz_opaque_callback_data"], id.as_str());
 
     // Sent is final: more sweeps send nothing.
@@ -210,8 +207,14 @@ fn a_web_complaint_with_a_phone_is_acknowledged_by_twilio_sms() {
     assert_eq!(request.form_value("From").as_deref(), Some("NTBCare"));
     assert_eq!(
         request.form_value("Body").unwrap(),
-        format!("NTB Care: aduan Anda diterima, tiket {ticket}. Pantau di {PUBLIC_URL}/api/v1/complaints/{ticket}")
+        format!("NTB Care: aduan Anda diterima, tiket {ticket}. Pantau di {PUBLIC_URL}/lacak/{ticket}")
     );
+    // The link opens a page made for people (the API's JSON is for machines).
+    let path = format!("/lacak/{ticket}");
+    let page = app.get(&path).unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.body.contains(&ticket) && page.body.contains("lang=\"id\""), "{}", page.body);
 }
 
 #[test]

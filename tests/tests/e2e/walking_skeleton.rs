@@ -59,7 +59,8 @@ fn a_complaint_flows_through_every_component() {
     let created = r.json().unwrap();
     let ticket = created["ticket"].as_str().unwrap().to_string();
     assert!(ticket.starts_with("NTB-"), "{ticket}");
-    assert!(created["tracking_url"].as_str().unwrap().ends_with(&format!("/api/v1/complaints/{ticket}")));
+    // The link a citizen is given is the tracking page made for people, not the JSON API.
+    assert!(created["tracking_url"].as_str().unwrap().ends_with(&format!("/lacak/{ticket}")));
     assert!(created["tracking_secret"].as_str().unwrap().len() >= 32);
     // Routing decided by rule, through the contract.
     assert_eq!(created["unit"], "pemkot-mataram");

@@ -192,11 +192,6 @@ pub struct CaseContext<'a> {
     pub now: Timestamp,
 }
 
-/// The tracking link a citizen follows (the same intake gives in the acknowledgement).
-pub fn tracking_url(public_base_url: &str, ticket: &str) -> String {
-    format!("{}/api/v1/complaints/{ticket}", public_base_url.trim_end_matches('/'))
-}
-
 /// Fill in what a notice's template may need and the notice lacks: `status`, `agency`,
 /// `due_date`, `reason`, and for the complainant only, `tracking_url`.
 pub fn complete_fields(
@@ -229,7 +224,11 @@ pub fn complete_fields(
         add("reason", Some(reason));
     }
     if notice.audience == Audience::Complainant {
-        add("tracking_url", Some(tracking_url(ctx.public_base_url, notice.ticket.as_str())));
+        // The same link intake gives in the acknowledgement.
+        add(
+            "tracking_url",
+            Some(crate::intake::tracking_url(ctx.public_base_url, notice.ticket.as_str(), language)),
+        );
     }
     fields
 }
@@ -448,10 +447,13 @@ mod tests {
         let citizen =
             Notice::new(&c.ticket, "e", Audience::Complainant, "status-changed", vec![], Timestamp(1));
         let f = complete_fields(&citizen, Some(&c), Language::En, &ctx);
+        // A page made for people, in the reader's language: never the JSON API.
         assert_eq!(
             get(&f, "tracking_url").unwrap(),
-            format!("https://care.example/api/v1/complaints/{}", c.ticket)
+            format!("https://care.example/lacak/{}?lang=en", c.ticket)
         );
+        let f = complete_fields(&citizen, Some(&c), Language::Id, &ctx);
+        assert_eq!(get(&f, "tracking_url").unwrap(), format!("https://care.example/lacak/{}", c.ticket));
     }
 
     #[test]
