@@ -640,7 +640,8 @@ mod tests {
         write();
         assert_eq!(w.sweep(&t, "b"), Counts::default());
         let body = String::from_utf8(t.seen.borrow()[0].body.clone()).unwrap();
-        assert!(body.contains("api%2Fv1%2Fcomplaints"), "{body}");
+        // The citizen's link is the tracking page made for people, not the JSON API.
+        assert!(body.contains("care.example%2Flacak%2FNTB-"), "{body}");
     }
 
     #[test]
