@@ -137,7 +137,10 @@ pub fn parse_request_form(body: &[u8], directory: &Directory) -> Result<Open311R
         (None, Some(_)) => return Err(Open311Error::Missing("lat")),
     };
     let address = form.get("address_string");
-    let address_id = form.get("address_id");
+    // Kept whatever the region came from, so held to the limits of the other ids (fuzzing
+    // found an address id of any length accepted beside a region attribute).
+    let address_id = external_id(&form, "address_id")?;
+    let address_id = address_id.as_deref();
     if coordinates.is_none() && address.is_none() && address_id.is_none() {
         return Err(Open311Error::MissingLocation);
     }
@@ -462,6 +465,16 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.submission.location.region_code.as_str(), "52.72");
+    }
+
+    #[test]
+    fn an_overlong_address_id_is_refused_even_beside_a_region_attribute() {
+        let long = "5".repeat(EXTERNAL_ID_MAX_CHARS + 1);
+        let err = parse(&format!(
+            "api_key=k&service_code=infrastruktur&address_id={long}&attribute%5Bregion_code%5D=52.71&{DESC}"
+        ))
+        .unwrap_err();
+        assert_eq!((err.parameter(), err.http_status()), (Some("address_id"), 400));
     }
 
     #[test]
