@@ -566,7 +566,20 @@ async fn render_track(
     fact(ctx.t("Diterima", "Received"), s("received_at").map(|t| when(&t)));
     fact(ctx.t("Kategori", "Category"), s("category").map(|c| category_name(&c)));
     fact(ctx.t("Wilayah", "Region"), s("region_code").map(|c| region_name(&c)));
-    fact(ctx.t("Instansi", "Agency"), s("unit"));
+    // Until a coordinator dispatches it, no agency holds the complaint: say so.
+    let waiting = matches!(s("status").as_deref(), Some("received" | "verified" | "forwarded"));
+    fact(
+        ctx.t("Instansi", "Agency"),
+        s("unit").or_else(|| {
+            waiting.then(|| {
+                ctx.t(
+                    "Belum ditentukan: menunggu verifikasi petugas",
+                    "Not yet decided: waiting for verification",
+                )
+                .to_string()
+            })
+        }),
+    );
     fact(
         ctx.t("Privasi", "Privacy"),
         s("privacy").map(|p| {

@@ -743,9 +743,12 @@ impl Complaint {
             description: Some(self.description.clone()),
             category: self.category.clone(),
             region_code: Some(self.location.region_code.to_string()),
+            // The unit in whose hands the complaint is: none shown until a coordinator has
+            // dispatched it (the unit routing proposed is the coordinators' working guess).
             unit: self
                 .unit
                 .as_ref()
+                .filter(|_| crate::org::with_unit(self))
                 .map(|u| directory.unit(u).map(|u| u.name.clone()).unwrap_or_else(|| u.to_string())),
             history: self
                 .history
