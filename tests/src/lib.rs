@@ -223,6 +223,16 @@ impl TestApp {
         self.post_raw(path, "application/json", body.to_string().as_bytes(), &[("authorization", &auth)])
     }
 
+    /// Sign an officer in (`POST /api/v1/sessions`) and hand back their bearer token; a
+    /// refusal fails the test where it happens.
+    pub fn sign_in(&self, username: &str, password: &str) -> String {
+        let r = self
+            .post_json("/api/v1/sessions", &serde_json::json!({"username": username, "password": password}))
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json().unwrap()["token"].as_str().unwrap().to_string()
+    }
+
     /// GET with `Authorization: Bearer <token>`.
     pub fn get_as(&self, token: &str, path: &str) -> Result<Reply> {
         let auth = format!("Bearer {token}");
@@ -351,4 +361,22 @@ impl Reply {
         serde_json::from_str(&self.body)
             .with_context(|| format!("status {} body is not JSON: {}", self.status, self.body))
     }
+}
+
+/// The moment `days` from now as RFC 3339 UTC to the minute (`as_of` for sweeps).
+pub fn rfc3339_days_from_now(days: i64) -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+        + days * 86_400;
+    let (d, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
+    let z = d + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rem / 3600, rem / 60 % 60)
 }

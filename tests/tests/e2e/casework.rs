@@ -29,12 +29,7 @@ impl Desk {
     }
 
     fn sign_in(&self, username: &str) -> String {
-        let r = self
-            .app
-            .post_json("/api/v1/sessions", &json!({"username": username, "password": "kata-sandi-panjang"}))
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.body);
-        r.json().unwrap()["token"].as_str().unwrap().to_string()
+        self.app.sign_in(username, "kata-sandi-panjang")
     }
 
     fn submit(&self, body: Value) -> String {
@@ -347,31 +342,14 @@ fn sweep(desk: &Desk, as_of: &str) -> Value {
     r.json().unwrap()
 }
 
-fn rfc3339_days_from_now(days: i64) -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-        + days * 86_400;
-    let (d, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
-    let z = d + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rem / 3600, rem / 60 % 60)
-}
-
 #[test]
 fn the_sweep_escalates_an_overdue_case_once_per_level() {
     let desk = Desk::open();
     let ticket = desk.submit(road_in_mataram());
     // Nothing is due today.
-    assert_eq!(sweep(&desk, &rfc3339_days_from_now(0))["escalated"], 0);
+    assert_eq!(sweep(&desk, &ntbcare_tests::rfc3339_days_from_now(0))["escalated"], 0);
     // A month later the unverified complaint is long past its 3 working days: late.
-    let later = rfc3339_days_from_now(30);
+    let later = ntbcare_tests::rfc3339_days_from_now(30);
     let report = sweep(&desk, &later);
     assert_eq!((report["examined"].as_i64(), report["escalated"].as_i64()), (Some(1), Some(1)), "{report}");
     assert_eq!(sweep(&desk, &later)["escalated"], 0, "a level is raised once");
@@ -392,7 +370,7 @@ fn the_sweep_escalates_an_overdue_case_once_per_level() {
 fn an_answer_nobody_replies_to_closes_by_itself() {
     let desk = Desk::open();
     let (ticket, _) = answered(&desk);
-    let report = sweep(&desk, &rfc3339_days_from_now(40));
+    let report = sweep(&desk, &ntbcare_tests::rfc3339_days_from_now(40));
     assert_eq!(report["closed"], 1, "{report}");
     let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
     assert_eq!(public["status"], "closed");

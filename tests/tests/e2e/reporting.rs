@@ -40,12 +40,7 @@ impl Desk {
     }
 
     fn sign_in(&self, username: &str) -> String {
-        let r = self
-            .app
-            .post_json("/api/v1/sessions", &json!({"username": username, "password": PASSWORD}))
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.body);
-        r.json().unwrap()["token"].as_str().unwrap().to_string()
+        self.app.sign_in(username, PASSWORD)
     }
 
     /// Submit; answer (ticket, tracking secret).

@@ -53,12 +53,7 @@ impl Desk {
     }
 
     fn sign_in(&self, username: &str) -> String {
-        let r = self
-            .app
-            .post_json("/api/v1/sessions", &json!({"username": username, "password": PASSWORD}))
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.body);
-        r.json().unwrap()["token"].as_str().unwrap().to_string()
+        self.app.sign_in(username, PASSWORD)
     }
 
     /// Extortion by the transport agency's own officers at a terminal in Lombok Timur:
@@ -163,24 +158,6 @@ fn told(username: &str, template: &str) -> (String, String) {
     (masked(username), template.to_string())
 }
 
-/// Seconds since the epoch, `days` from now, as RFC 3339 UTC.
-fn days_from_now(days: i64) -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-        + days * 86_400;
-    let (d, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
-    let z = d + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rem / 3600, rem / 60 % 60)
-}
-
 /// The escalation notes of a case's history, in order.
 fn escalations(case: &Value) -> Vec<String> {
     case["history"]
@@ -226,7 +203,7 @@ fn an_unverified_complaint_about_a_units_own_staff_climbs_the_coordinators_and_n
     assert_eq!(desk.told(&ticket), expected);
 
     // Past the late point: the inspectorate.
-    let report = desk.sweep(&days_from_now(60));
+    let report = desk.sweep(&ntbcare_tests::rfc3339_days_from_now(60));
     assert_eq!(report["levels"], 1, "{report}");
     expected.push(told("inspektur", "case-escalated"));
     expected.sort();
@@ -268,9 +245,9 @@ fn a_first_sweep_long_after_the_late_point_still_tells_every_level_in_order() {
     let ticket = desk.complaint_about_dishub_staff();
 
     // Nothing ran for two months: one sweep raises the three levels of verification.
-    let report = desk.sweep(&days_from_now(60));
+    let report = desk.sweep(&ntbcare_tests::rfc3339_days_from_now(60));
     assert_eq!((report["escalated"].as_i64(), report["levels"].as_i64()), (Some(1), Some(3)), "{report}");
-    assert_eq!(desk.sweep(&days_from_now(60))["levels"], 0, "a level is raised once");
+    assert_eq!(desk.sweep(&ntbcare_tests::rfc3339_days_from_now(60))["levels"], 0, "a level is raised once");
 
     // Recorded in the case history level by level, lowest first.
     let provinsi = desk.sign_in("provinsi");
@@ -307,7 +284,7 @@ fn a_dispatched_case_first_swept_after_its_late_point_still_tells_the_unit_head_
     }
 
     // Dispatched and then left: the first sweep comes two months later.
-    let report = desk.sweep(&days_from_now(60));
+    let report = desk.sweep(&ntbcare_tests::rfc3339_days_from_now(60));
     assert_eq!((report["escalated"].as_i64(), report["levels"].as_i64()), (Some(1), Some(3)), "{report}");
     let notes = escalations(&desk.case(&provinsi, &ticket));
     assert_eq!(notes.len(), 3, "{notes:?}");
