@@ -11,6 +11,7 @@
 //! in `ntbcare-platform`, and in memory behind the `test-util` feature.
 
 pub mod answers;
+pub mod boundaries;
 pub mod calendar;
 pub mod casework;
 pub mod channels;

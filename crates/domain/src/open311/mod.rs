@@ -19,11 +19,14 @@
 //! - **Region.** Open311 knows coordinates and addresses, NTB Care routes by Kemendagri region
 //!   code. The code comes from `attribute[region_code]`, else from `address_id` when it is a
 //!   Kemendagri code (NTB's master address list *is* Kemendagri's: `52.71.01.1001` names a
-//!   village), else the province `52`, whose coordinator triages. Coordinates are never turned
-//!   into a regency through bounding boxes: regency boxes overlap (Mataram lies wholly inside
-//!   Lombok Barat's box, Lombok's three regencies interlock), so a box table would send
-//!   complaints near a border to the wrong regency, silently; the province desk is the
-//!   designed fallback and the coordinates stay on the record for whoever places it.
+//!   village), else from `lat`/`long` when they lie inside one regency's or city's boundary
+//!   ([`crate::boundaries::locate`]: point-in-polygon against geoBoundaries' outlines of the ten
+//!   regencies/cities, compiled in from `data/boundaries`), else the province `52`, whose
+//!   coordinator triages. Outlines, not bounding boxes: regency boxes overlap (Mataram lies
+//!   wholly inside Lombok Barat's box, Lombok's three regencies interlock), so a box table would
+//!   send complaints near a border to the wrong regency, silently. A point the outlines do not
+//!   place (the sea, a shore the simplified outline cuts off) stays with the province desk, the
+//!   designed fallback, and the coordinates stay on the record for whoever places it.
 //! - **Privacy.** What a request object shows is the complaint's public view: a confidential
 //!   complaint is its id and status only, and is found only by its id (a date or service filter
 //!   that listed it would reveal when it came and what it is about). No contact ever appears.

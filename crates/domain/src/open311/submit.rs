@@ -14,8 +14,9 @@ use serde_json::{json, Map, Value};
 
 use super::services::attribute;
 use super::{jurisdiction, Format, Open311Error};
+use crate::boundaries;
 use crate::channels::parse_urlencoded;
-use crate::complaint::{limits, Attachment, Submission, SubmissionError};
+use crate::complaint::{limits, Attachment, Coordinates, Submission, SubmissionError};
 use crate::directory::Directory;
 use crate::language::{Language, Text};
 use crate::region::RegionCode;
@@ -38,7 +39,10 @@ pub enum RegionSource {
     Attribute,
     /// `address_id`, read as a Kemendagri code (village, district or regency/city).
     AddressId,
-    /// Neither was given: the province, whose coordinator triages.
+    /// Neither was given, and `lat`/`long` lie inside one regency's or city's boundary
+    /// ([`boundaries::locate`]).
+    Coordinates,
+    /// None of these: the province, whose coordinator triages.
     ProvinceDefault,
 }
 
@@ -157,7 +161,12 @@ pub fn parse_request_form(body: &[u8], directory: &Directory) -> Result<Open311R
             })?;
             (code.to_string(), RegionSource::AddressId)
         }
-        (None, None) => (PROVINCE_CODE.to_string(), RegionSource::ProvinceDefault),
+        (None, None) => {
+            match coordinates.and_then(|(lat, lon)| boundaries::locate(&Coordinates { lat, lon })) {
+                Some(code) => (code.to_string(), RegionSource::Coordinates),
+                None => (PROVINCE_CODE.to_string(), RegionSource::ProvinceDefault),
+            }
+        }
     };
 
     let name =
@@ -290,6 +299,7 @@ fn open311_parameter(e: &SubmissionError, region_source: RegionSource) -> &'stat
     match field.as_deref() {
         Some("region_code") => match region_source {
             RegionSource::AddressId => "address_id",
+            RegionSource::Coordinates => "lat",
             RegionSource::Attribute | RegionSource::ProvinceDefault => "attribute[region_code]",
         },
         Some("coordinates") => "lat",
@@ -325,6 +335,10 @@ impl PostAnswer {
             ),
             format!("Complaint received with ticket number {ticket}. Keep this number to follow it up."),
         );
+        if meta.region_source == RegionSource::Coordinates {
+            notice.id.push_str(" Kabupaten/kota ditentukan dari titik lokasi yang dikirim.");
+            notice.en.push_str(" The regency or city was found from the location sent.");
+        }
         if meta.region_source == RegionSource::ProvinceDefault {
             notice.id.push_str(
                 " Kabupaten/kota tidak disebutkan, jadi koordinator Provinsi NTB akan meneruskannya \
@@ -442,8 +456,35 @@ mod tests {
     }
 
     #[test]
+    fn coordinates_without_a_region_place_the_complaint_in_their_regency() {
+        // Bandara Internasional Lombok, in Lombok Tengah.
+        let r =
+            parse(&format!("api_key=k&service_code=infrastruktur&lat=-8.7573&long=116.2767&{DESC}")).unwrap();
+        assert_eq!(r.submission.location.region_code.as_str(), "52.02");
+        assert_eq!(r.meta.region_source, RegionSource::Coordinates);
+        let answer = PostAnswer::new(Ticket::number(2026, 1).unwrap(), &r.meta, Language::Id);
+        assert!(answer.service_notice.contains("ditentukan dari titik lokasi"), "{}", answer.service_notice);
+        // A region the client names still wins over the point.
+        let r = parse(&format!(
+            "api_key=k&service_code=infrastruktur&lat=-8.7573&long=116.2767&attribute[region_code]=52.71&{DESC}"
+        ))
+        .unwrap();
+        assert_eq!(r.submission.location.region_code.as_str(), "52.71");
+    }
+
+    #[test]
+    fn coordinates_in_the_sea_stay_with_the_province() {
+        // Alas Strait, between Lombok and Sumbawa: inside NTB's box, in no regency.
+        let r = parse(&format!("api_key=k&service_code=infrastruktur&lat=-8.45&long=116.78&{DESC}")).unwrap();
+        assert_eq!(r.submission.location.region_code.as_str(), "52");
+        assert_eq!(r.meta.region_source, RegionSource::ProvinceDefault);
+    }
+
+    #[test]
     fn without_a_region_the_complaint_goes_to_the_province() {
-        let r = parse(&format!("api_key=k&service_code=infrastruktur&lat=-8.58&long=116.11&{DESC}")).unwrap();
+        let r =
+            parse(&format!("api_key=k&service_code=infrastruktur&address_string=Pasar+Kebon+Roek&{DESC}"))
+                .unwrap();
         assert_eq!(r.submission.location.region_code.as_str(), "52");
         assert_eq!(r.meta.region_source, RegionSource::ProvinceDefault);
         let answer = PostAnswer::new(Ticket::number(2026, 1).unwrap(), &r.meta, Language::Id);
