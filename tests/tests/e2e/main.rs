@@ -7,6 +7,7 @@ mod casework;
 mod channels;
 mod confidentiality;
 mod consent;
+mod coordinates;
 mod deploy_manifests;
 mod durability;
 mod functions_apart;
