@@ -38,6 +38,7 @@ pub mod queues;
 pub mod ratelimit;
 pub mod region;
 pub mod routing;
+pub mod service_standard;
 pub mod session;
 pub mod sla;
 pub mod store;
