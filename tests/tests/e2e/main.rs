@@ -20,6 +20,7 @@ mod notification;
 mod portal;
 mod pseudonyms;
 mod reporting;
+mod service_standard;
 mod spin_conformance;
 mod triage;
 mod walking_skeleton;
