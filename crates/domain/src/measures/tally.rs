@@ -219,3 +219,146 @@ pub fn rebuild(
     }
     Ok(report)
 }
+
+/// Each differing counter's (stored, expected), by key.
+type Gaps = BTreeMap<String, (i64, i64)>;
+
+/// The measure counters of the cells whose month falls in `year`, against what the records
+/// say (tickets of `year` and later: a complaint keeps the month it was received in): how
+/// many complaints, how many counters checked, and each differing key's (stored, expected).
+/// With `only`, just those keys are checked.
+fn year_differences(
+    store: &impl KeyValue,
+    year: i32,
+    last_year: i32,
+    ctx: &Context,
+    only: Option<&Gaps>,
+) -> Result<(u64, usize, Gaps), StoreError> {
+    let in_year = |k: &str| month_of_key(k).is_some_and(|m| m.year == year);
+    let mut agg = Aggregate::default();
+    let mut complaints = 0;
+    for_each_complaint(store, year..=last_year.max(year), |c| {
+        let f = facts(&c, ctx);
+        if f.month.year == year {
+            complaints += 1;
+            agg.add(&f);
+        }
+    })?;
+    let want: BTreeMap<String, i64> = agg.counters().into_iter().filter(|(k, _)| in_year(k)).collect();
+    let check: Vec<String> = match only {
+        Some(keys) => keys.keys().cloned().collect(),
+        None => {
+            let mut check: Vec<String> =
+                store.keys()?.into_iter().filter(|k| k.starts_with(PREFIX) && in_year(k)).collect();
+            check.extend(want.keys().cloned());
+            check.sort();
+            check.dedup();
+            check
+        }
+    };
+    let mut out = BTreeMap::new();
+    for chunk in check.chunks(1000) {
+        for (k, v) in chunk.iter().zip(store.get_many(chunk)?) {
+            let have = decode_counter(k, v.as_deref())?;
+            let expected = want.get(k).copied().unwrap_or(0);
+            if have != expected {
+                out.insert(k.clone(), (have, expected));
+            }
+        }
+    }
+    Ok((complaints, check.len(), out))
+}
+
+/// The month of a measure key (`m/<dim>/<value>/<YYYY-MM>/<metric>`).
+fn month_of_key(k: &str) -> Option<Month> {
+    let rest = k.strip_prefix(PREFIX)?;
+    let mut parts = rest.rsplitn(3, '/');
+    let _metric = parts.next()?;
+    Month::parse(parts.next()?)
+}
+
+/// What one reconciliation of a year found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReconcileReport {
+    pub year: i32,
+    pub complaints: u64,
+    pub counters_checked: usize,
+    /// Counters that differed from the records at the first look.
+    pub counters_differing: usize,
+    /// Of those, the ones that still differed by the same amount after the settling pause:
+    /// an increment lost to a crash between the record and its tally. Repaired.
+    pub repaired: Vec<Difference>,
+    /// Differences that changed or vanished during the pause: an event in flight (its record
+    /// written, its increments not yet), left alone; the next run looks again.
+    pub in_flight: usize,
+}
+
+/// Bring the measure tallies of the months of `year` to what the records say, safely while
+/// complaints arrive and officers act.
+///
+/// Writers commit the record, then add its increments: while an event is in flight its
+/// record is ahead of its tallies, for milliseconds. A crash in that gap leaves the tallies
+/// short for good. So: find every counter that differs from the records, `settle` (a pause
+/// much longer than any write takes), look again at those counters against freshly read
+/// records, and repair only what differs by the same amount both times, by an increment of
+/// the difference (never a set, so increments made meanwhile are kept). A difference caused
+/// by an event in flight changes or vanishes within the pause and is left alone.
+///
+/// Incremental: one year of receipt per call (the records read are that year's tickets and
+/// later ones), so a schedule can take the current year on every run and older years in turn.
+pub fn reconcile_year(
+    store: &impl KeyValue,
+    year: i32,
+    last_year: i32,
+    ctx: &Context,
+    settle: &mut dyn FnMut(),
+) -> Result<ReconcileReport, StoreError> {
+    let (complaints, checked, first) = year_differences(store, year, last_year, ctx, None)?;
+    let mut report = ReconcileReport {
+        year,
+        complaints,
+        counters_checked: checked,
+        counters_differing: first.len(),
+        ..Default::default()
+    };
+    if first.is_empty() {
+        return Ok(report);
+    }
+    settle();
+    let (_, _, second) = year_differences(store, year, last_year, ctx, Some(&first))?;
+    for (k, (stored, expected)) in &first {
+        let gap = expected - stored;
+        match second.get(k) {
+            Some((s2, e2)) if e2 - s2 == gap => {
+                store.increment(k, gap)?;
+                report.repaired.push(Difference { key: k.clone(), stored: *stored, expected: *expected });
+            }
+            _ => report.in_flight += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// The key of the lease that lets one tally repair (reconciliation or rebuild) run at a time:
+/// two at once would each add the same missing increment.
+pub const REPAIR_LEASE: &str = "reconcile/lease";
+
+/// Take the repair lease until `until_ms` (Unix ms) if it is free or expired at `now_ms`;
+/// `false` if another repair holds it. Created once, then moved by compare-and-swap.
+pub fn take_repair_lease(store: &impl KeyValue, now_ms: i64, until_ms: i64) -> Result<bool, StoreError> {
+    let mine = until_ms.to_string().into_bytes();
+    if crate::store::created_here(store, REPAIR_LEASE, &mine)? {
+        return Ok(true);
+    }
+    let Some(held) = store.get(REPAIR_LEASE)? else { return Ok(false) };
+    let expiry: i64 = std::str::from_utf8(&held).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    if expiry > now_ms {
+        return Ok(false);
+    }
+    store.compare_and_swap(REPAIR_LEASE, &held, &mine)
+}
+
+/// Give the lease back (only if it is still ours: `until_ms` as taken).
+pub fn release_repair_lease(store: &impl KeyValue, until_ms: i64) -> Result<(), StoreError> {
+    store.compare_and_swap(REPAIR_LEASE, until_ms.to_string().as_bytes(), b"0").map(|_| ())
+}

@@ -324,3 +324,93 @@ fn scorecard_ranks_only_units_with_enough_complaints() {
     assert_eq!((rows[0].unit.as_str(), rows[0].rank), ("besar", Some(1)));
     assert_eq!((rows[1].unit.as_str(), rows[1].rank), ("kecil", None));
 }
+
+/// A complaint whose record was saved but whose increments were lost (the host killed in
+/// between): its cells are short until the reconciliation adds exactly what is missing.
+#[test]
+fn reconciliation_adds_the_increments_a_crash_lost_and_leaves_the_rest() {
+    use super::tally::reconcile_year;
+    let (mut w, _) = scenario();
+    // F: saved, never tallied.
+    w.seq += 1;
+    w.store.increment(&keys::ticket_sequence(2026), 1).unwrap();
+    let mut f = tests_support::complaint(Ticket::number(2026, w.seq).unwrap());
+    w.store.set(&keys::numbering(2026, w.seq), f.ticket.as_str().as_bytes()).unwrap();
+    f.received_at = at(20, 9, 0);
+    f.updated_at = f.received_at;
+    w.store.set(&keys::complaint(&f.ticket), &serde_json::to_vec(&f).unwrap()).unwrap();
+    let months = august();
+    assert_eq!(from_tallies(&w, Dim::All, PROVINCE, &months).received, 4);
+
+    let report = reconcile_year(&w.store, 2026, 2026, Context::seed(), &mut || {}).unwrap();
+    assert_eq!(report.complaints, 6);
+    assert_eq!(report.in_flight, 0);
+    assert!(!report.repaired.is_empty() && report.repaired.len() == report.counters_differing);
+    assert_eq!(from_tallies(&w, Dim::All, PROVINCE, &months).received, 5);
+    assert_eq!(from_tallies(&w, Dim::All, PROVINCE, &months), from_records(&w, &Filter::default(), &months));
+    // A second run finds nothing.
+    let again = reconcile_year(&w.store, 2026, 2026, Context::seed(), &mut || {}).unwrap();
+    assert_eq!((again.counters_differing, again.repaired.len()), (0, 0));
+}
+
+/// An event in flight (record written, increments on their way) is not "repaired": its
+/// increments land during the settling pause, and adding them again would count it twice.
+#[test]
+fn reconciliation_leaves_an_event_in_flight_alone() {
+    use super::tally::reconcile_year;
+    let (mut w, _) = scenario();
+    w.seq += 1;
+    w.store.increment(&keys::ticket_sequence(2026), 1).unwrap();
+    let mut f = tests_support::complaint(Ticket::number(2026, w.seq).unwrap());
+    w.store.set(&keys::numbering(2026, w.seq), f.ticket.as_str().as_bytes()).unwrap();
+    f.received_at = at(20, 9, 0);
+    f.updated_at = f.received_at;
+    w.store.set(&keys::complaint(&f.ticket), &serde_json::to_vec(&f).unwrap()).unwrap();
+    let deltas = tally_deltas(None, &f);
+    let store = &w.store;
+    let report =
+        reconcile_year(store, 2026, 2026, Context::seed(), &mut || apply(store, &deltas).unwrap()).unwrap();
+    assert!(report.counters_differing > 0);
+    assert_eq!((report.repaired.len(), report.in_flight), (0, report.counters_differing));
+    let months = august();
+    assert_eq!(from_tallies(&w, Dim::All, PROVINCE, &months), from_records(&w, &Filter::default(), &months));
+}
+
+/// Only one repair at a time: a second taker is refused until the lease expires.
+#[test]
+fn one_tally_repair_at_a_time() {
+    use super::tally::{release_repair_lease, take_repair_lease};
+    let s = MemoryStore::new();
+    assert!(take_repair_lease(&s, 1_000, 61_000).unwrap());
+    assert!(!take_repair_lease(&s, 2_000, 62_000).unwrap());
+    assert!(take_repair_lease(&s, 61_001, 121_001).unwrap(), "an expired lease is taken over");
+    release_repair_lease(&s, 121_001).unwrap();
+    assert!(take_repair_lease(&s, 70_000, 130_000).unwrap());
+}
+
+/// The summary counts by the unit responsible now, as the measures do; the unit at receipt
+/// is its own figure. B was routed to triage and dispatched to Dinas Kesehatan.
+#[test]
+fn the_summary_counts_by_the_unit_responsible_now_as_the_measures_do() {
+    use crate::summary::Summary;
+    let (w, _) = scenario();
+    let months = Month { year: 2026, month: 8 }.through(Month { year: 2026, month: 9 });
+    let s = Summary::from_tallies(&w.store, &w.dir, &months).unwrap();
+    let unit = |s: &Summary, u: &str| s.by_unit.iter().find(|x| x.unit == u).map(|x| x.count).unwrap_or(0);
+    assert_eq!(s.total, 5);
+    assert_eq!(unit(&s, "dikes"), from_tallies(&w, Dim::Unit, "dikes", &months).received);
+    assert_eq!(unit(&s, "dikes"), 1);
+    assert_eq!(s.by_unit.iter().map(|u| u.count).sum::<i64>(), 5);
+    assert_eq!(s.by_region.iter().map(|r| r.count).sum::<i64>(), 5);
+    assert_eq!(s.by_status.values().sum::<i64>(), 5);
+    // From the records, with and without a filter, the same figures.
+    let r = Summary::from_records(&w.store, &w.dir, &Filter::default(), &months, Context::seed()).unwrap();
+    assert_eq!(
+        (r.total, &r.by_unit, &r.by_region, &r.by_status),
+        (s.total, &s.by_unit, &s.by_region, &s.by_status)
+    );
+    let f = Filter { region: Some("52.71".into()), ..Default::default() };
+    let r = Summary::from_records(&w.store, &w.dir, &f, &months, Context::seed()).unwrap();
+    assert_eq!(r.total, from_tallies(&w, Dim::Region, "52.71", &months).received);
+    assert_eq!(r.by_region.len(), 1);
+}
