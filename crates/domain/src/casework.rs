@@ -54,6 +54,12 @@ pub enum Command {
     },
     Respond {
         answer: String,
+        /// The unit needs a field inspection to settle it: the longer completion limit.
+        inspection: bool,
+    },
+    /// The unit reports the follow-up done: what was done, for the complainant and public.
+    Complete {
+        report: String,
     },
     Close,
     Reopen {
@@ -72,6 +78,7 @@ impl Command {
             Command::Accept => Action::Accept,
             Command::RequestInformation { .. } => Action::RequestInformation,
             Command::Respond { .. } => Action::Respond,
+            Command::Complete { .. } => Action::Complete,
             Command::Close => Action::Close,
             Command::Reopen { .. } => Action::Reopen,
         }
@@ -211,7 +218,15 @@ impl ActionRequest {
             "request-information" => {
                 Command::RequestInformation { question: required(&obj, "question", 2000)? }
             }
-            "respond" => Command::Respond { answer: required(&obj, "answer", 5000)? },
+            "respond" => Command::Respond {
+                answer: required(&obj, "answer", 5000)?,
+                inspection: match obj.get("field_inspection") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => return Err(invalid("field_inspection", "must be true or false")),
+                },
+            },
+            "complete" => Command::Complete { report: required(&obj, "report", 5000)? },
             "close" => Command::Close,
             "reopen" => Command::Reopen { reason: required(&obj, "reason", 1000)? },
             other => return Err(invalid("action", format!("`{other}` is not an action"))),
@@ -239,13 +254,79 @@ const BOILERPLATE: [&str; 12] = [
 /// The least an answer must say: it tells the complainant what was done.
 pub const ANSWER_MIN_SUBSTANTIVE_WORDS: usize = 8;
 
-/// Refuse an empty or boilerplate-only answer, saying why.
-pub fn check_answer(answer: &str) -> Result<(), CaseError> {
-    let mut rest = format!(" {} ", answer.to_lowercase());
+/// Words beyond courtesies: those of three letters or more once the boilerplate is removed.
+fn substantive_words(text: &str) -> usize {
+    let mut rest = format!(" {} ", text.to_lowercase());
     for phrase in BOILERPLATE {
         rest = rest.replace(phrase, " ");
     }
-    let words = rest.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).count();
+    rest.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).count()
+}
+
+/// Words that say when something happened: days, months and time words.
+const WHEN_WORDS: &[&str] = &[
+    "senin",
+    "selasa",
+    "rabu",
+    "kamis",
+    "jumat",
+    "sabtu",
+    "minggu",
+    "tanggal",
+    "kemarin",
+    "hari",
+    "pagi",
+    "siang",
+    "sore",
+    "malam",
+    "pukul",
+    "jam",
+    "pekan",
+    "bulan",
+    "januari",
+    "februari",
+    "maret",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "agustus",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+];
+
+/// Refuse a completion report that does not say what was done, saying what is missing: the
+/// same eight words beyond courtesies as an answer, and, as concrete hints, whether it names
+/// when (a date or day) and the count of words it has.
+pub fn check_completion(report: &str) -> Result<(), CaseError> {
+    let words = substantive_words(report);
+    if words >= ANSWER_MIN_SUBSTANTIVE_WORDS {
+        return Ok(());
+    }
+    let lower = report.to_lowercase();
+    let names_when =
+        lower.chars().any(|c| c.is_ascii_digit()) || WHEN_WORDS.iter().any(|w| lower.contains(w));
+    let mut missing = vec![format!(
+        "what was done and where (it has {words} of {ANSWER_MIN_SUBSTANTIVE_WORDS} words beyond courtesies)"
+    )];
+    if !names_when {
+        missing.push("when it was done (a date or day)".to_string());
+    }
+    missing.push("by whom (the team or office that did it)".to_string());
+    Err(invalid(
+        "report",
+        format!(
+            "report the follow-up done, e.g. \"Lubang ditambal tim PUPR Kota Mataram pada 3 Maret\"; missing: {}",
+            missing.join("; ")
+        ),
+    ))
+}
+
+/// Refuse an empty or boilerplate-only answer, saying why.
+pub fn check_answer(answer: &str) -> Result<(), CaseError> {
+    let words = substantive_words(answer);
     if words < ANSWER_MIN_SUBSTANTIVE_WORDS {
         return Err(invalid(
             "answer",
@@ -355,12 +436,34 @@ pub fn apply(
             next.case.awaiting_information_since = Some(now);
             Some(question)
         }
-        Command::Respond { answer } => {
+        Command::Respond { answer, inspection } => {
             check_answer(&answer)?;
             let unit = case.unit.clone().ok_or_else(|| invalid("answer", "the case has no unit"))?;
             next.case.answers.push(Answer { at: now, unit, text: answer.clone() });
+            // The answer opens the completion step: the follow-up is not done until the
+            // unit reports it done or the complainant confirms it.
+            next.case.completion = Some(crate::complaint::Completion { inspection, completed_at: None });
             close_pause(&mut next, now);
             Some(answer)
+        }
+        Command::Complete { report } => {
+            match &case.case.completion {
+                Some(c) if c.completed_at.is_none() => {}
+                _ => {
+                    return Err(CaseError::Conflict(TransitionError {
+                        action,
+                        from,
+                        reason: "the follow-up of this answer is already reported done",
+                    }))
+                }
+            }
+            check_completion(&report)?;
+            if let Some(c) = next.case.completion.as_mut() {
+                c.completed_at = Some(now);
+            }
+            // The quiet period before closing is a new step with its own escalation record.
+            next.case.escalation = None;
+            Some(report)
         }
         Command::Close => None,
         Command::Reopen { reason } => {
@@ -573,6 +676,81 @@ mod tests {
         assert_eq!(c.status, CaseStatus::Dispatched);
     }
 
+    fn answered() -> Complaint {
+        let mut c = case();
+        act(&mut c, &coordinator(), r#"{"action": "verify"}"#).unwrap();
+        act(&mut c, &coordinator(), r#"{"action": "dispatch"}"#).unwrap();
+        let unit = liaison("pemkot-mataram");
+        act(&mut c, &unit, r#"{"action": "accept"}"#).unwrap();
+        act(&mut c, &unit, GOOD_ANSWER).unwrap();
+        c
+    }
+
+    const GOOD_REPORT: &str = r#"{"action": "complete", "report": "Tim Dinas PUPR Kota Mataram menambal lubang di depan SDN 3 pada Senin 2 Maret, diperiksa lurah."}"#;
+
+    #[test]
+    fn an_answer_opens_the_completion_step_and_the_report_ends_it() {
+        use crate::sla::Step;
+        let mut c = answered();
+        assert_eq!(c.case.completion, Some(crate::complaint::Completion::default()));
+        assert_eq!(clocks::open_step(&c).map(|(s, _)| s), Some(Step::Completion));
+        let applied = act(&mut c, &liaison("pemkot-mataram"), GOOD_REPORT).unwrap();
+        assert_eq!((applied.from, applied.to), (CaseStatus::Responded, CaseStatus::Responded));
+        assert_eq!(clocks::open_step(&c), Some((Step::AutoClose, Timestamp(1_000))));
+        assert!(applied.event.public_note.as_deref().unwrap().contains("menambal"));
+        // Reported once: a second report is a conflict.
+        let err = act(&mut c, &liaison("pemkot-mataram"), GOOD_REPORT).unwrap_err();
+        assert_eq!(err.status(), 409);
+    }
+
+    #[test]
+    fn a_unit_that_needs_a_field_inspection_gets_the_longer_completion_step() {
+        let mut c = case();
+        c.status = CaseStatus::InProgress;
+        let json =
+            GOOD_ANSWER.replace(r#""action": "respond""#, r#""action": "respond", "field_inspection": true"#);
+        act(&mut c, &liaison("pemkot-mataram"), &json).unwrap();
+        assert_eq!(clocks::open_step(&c).map(|(s, _)| s), Some(crate::sla::Step::CompletionInspection));
+    }
+
+    #[test]
+    fn a_vague_completion_report_is_refused_saying_what_is_missing() {
+        let mut c = answered();
+        let err = act(
+            &mut c,
+            &liaison("pemkot-mataram"),
+            r#"{"action": "complete", "report": "Terima kasih, sudah ditindaklanjuti."}"#,
+        )
+        .unwrap_err();
+        assert_eq!((err.status(), err.field()), (422, Some("report")));
+        let text = err.to_string();
+        assert!(text.contains("0 of 8 words"), "{text}");
+        assert!(text.contains("when it was done"), "{text}");
+        assert!(text.contains("by whom"), "{text}");
+        assert_eq!(c.case.completion.as_ref().unwrap().completed_at, None);
+    }
+
+    #[test]
+    fn only_the_unit_reports_completion_and_only_after_an_answer() {
+        let mut c = answered();
+        assert_eq!(act(&mut c, &coordinator(), GOOD_REPORT).unwrap_err().status(), 403);
+        let mut early = case();
+        early.status = CaseStatus::InProgress;
+        assert_eq!(act(&mut early, &liaison("pemkot-mataram"), GOOD_REPORT).unwrap_err().status(), 409);
+    }
+
+    #[test]
+    fn a_record_answered_before_completion_was_a_step_still_deserializes_and_waits_to_close() {
+        let mut c = answered();
+        c.case.completion = None;
+        let mut json = serde_json::to_value(&c).unwrap();
+        assert!(json["case"].get("completion").is_none());
+        json["case"].as_object_mut().unwrap().remove("completion");
+        let old: Complaint = serde_json::from_value(json).unwrap();
+        assert_eq!(old.case.completion, None);
+        assert_eq!(clocks::open_step(&old), Some((crate::sla::Step::AutoClose, Timestamp(1_000))));
+    }
+
     #[test]
     fn malformed_actions_name_the_problem() {
         for (json, field) in [
@@ -580,6 +758,8 @@ mod tests {
             (r#"{}"#, "action"),
             (r#"{"action": "reject", "reason": "bosan"}"#, "reason"),
             (r#"{"action": "respond"}"#, "answer"),
+            (r#"{"action": "respond", "answer": "x", "field_inspection": "ya"}"#, "field_inspection"),
+            (r#"{"action": "complete"}"#, "report"),
             (r#"{"action": "dispatch", "unit": "Not A Unit"}"#, "unit"),
             (r#"[]"#, "body"),
         ] {
@@ -864,6 +1044,12 @@ pub mod clocks {
     }
 
     /// The step now running and when it started; none for a finished case.
+    ///
+    /// After the answer a case is in the completion step (with a field inspection, the
+    /// longer one) until the unit reports the follow-up done; only then does the quiet period
+    /// before the automatic closure start. A record answered before completion was a step
+    /// (no `completion` stored) keeps the rule it was answered under: quiet period from the
+    /// answer.
     pub fn open_step(c: &Complaint) -> Option<(Step, Timestamp)> {
         use CaseStatus as S;
         Some(match c.status {
@@ -873,7 +1059,18 @@ pub mod clocks {
                 (Step::FirstResponse, last(c, &[Action::Dispatch, Action::Reopen]))
             }
             S::InProgress => (Step::FollowUp, last(c, &[Action::Dispatch, Action::Reopen])),
-            S::Responded => (Step::AutoClose, last(c, &[Action::Respond])),
+            S::Responded => match &c.case.completion {
+                // Answered, the follow-up not yet reported done: the completion limit, counted
+                // like LAPOR!'s from the dispatch (or reopening) that gave the unit the case.
+                Some(done) if done.completed_at.is_none() => (
+                    if done.inspection { Step::CompletionInspection } else { Step::Completion },
+                    last(c, &[Action::Dispatch, Action::Reopen]),
+                ),
+                // Reported done: the quiet period before closing runs from the report.
+                Some(done) => (Step::AutoClose, done.completed_at.unwrap_or(c.received_at)),
+                // Stored before completion was a step: the answer stands for it, as then.
+                None => (Step::AutoClose, last(c, &[Action::Respond])),
+            },
             S::Closed | S::Rejected => return None,
         })
     }
@@ -948,13 +1145,25 @@ pub fn notices_for(
             f.push(("reason".into(), applied.event.public_note.clone().unwrap_or_default()));
             tell(Audience::Complainant, "complaint-rejected", f);
         }
+        Action::Complete => {
+            let done = Text::new("Tindak lanjut dilaporkan selesai", "Follow-up reported done");
+            let f = vec![
+                ("ticket".to_string(), ticket.to_string()),
+                ("status".to_string(), done.get(case.language).to_string()),
+            ];
+            tell(Audience::Complainant, "status-changed", f);
+        }
         Action::Close => tell(Audience::Complainant, "complaint-closed", base),
         Action::Verify | Action::Accept | Action::Forward => {
             if applied.from != applied.to {
                 tell(Audience::Complainant, "status-changed", base);
             }
         }
-        Action::Receive | Action::ProvideInformation | Action::Escalate | Action::Rate => {}
+        Action::Receive
+        | Action::ProvideInformation
+        | Action::Escalate
+        | Action::Rate
+        | Action::LaporUpdate => {}
     }
     out
 }
@@ -994,7 +1203,9 @@ impl RatingRequest {
 }
 
 /// Record the complainant's rating of an answer: a low rating or "not resolved" reopens
-/// the case to the same unit, one priority higher; otherwise the case closes.
+/// the case to the same unit, one priority higher; otherwise the case closes, and that
+/// closure is the complainant's confirmation of the follow-up (it counts as completed
+/// whether or not the unit reported it done).
 pub fn rate(case: &mut Complaint, rating: RatingRequest, now: Timestamp) -> Result<Applied, CaseError> {
     if case.status != CaseStatus::Responded {
         return Err(CaseError::Conflict(TransitionError {
@@ -1011,7 +1222,11 @@ pub fn rate(case: &mut Complaint, rating: RatingRequest, now: Timestamp) -> Resu
             "Pelapor menilai jawaban belum menyelesaikan masalah; dibuka kembali.",
         )
     } else {
-        (Action::Close, CaseStatus::Closed, "Pelapor menilai jawaban dan pengaduan ditutup.")
+        (
+            Action::Close,
+            CaseStatus::Closed,
+            "Pelapor menilai jawaban, menyatakan tindak lanjut diterima, dan pengaduan ditutup.",
+        )
     };
     if rating.reopens() {
         case.case.reopened += 1;
@@ -1116,7 +1331,8 @@ pub fn apply_sweep(c: &mut Complaint, step: &SweepStep, now: Timestamp) -> Optio
                 from: Some(from),
                 to: CaseStatus::Closed,
                 public_note: Some(
-                    "Ditutup otomatis: tidak ada tanggapan atas jawaban dalam batas waktu.".into(),
+                    "Ditutup otomatis: tindak lanjut dilaporkan selesai dan tidak ada tanggapan pelapor dalam batas waktu."
+                        .into(),
                 ),
                 internal_note: None,
             };
@@ -1421,6 +1637,62 @@ mod sweep_tests {
         assert_eq!(c.case.escalation, Some((crate::sla::Step::Verification, Escalation::Late)));
         // Nothing is raised twice.
         assert_eq!(sweep_at(&c, long_after).0, SweepStep::Nothing);
+    }
+
+    /// Dispatched to dishub on Wednesday 4 March and answered on Thursday 5: the completion
+    /// step (14 working days from the dispatch) is open.
+    fn answered_by_dishub() -> Complaint {
+        let mut c = extortion_by_dishub();
+        c.status = CaseStatus::Responded;
+        for (action, to, day) in [
+            (Action::Dispatch, CaseStatus::Dispatched, 4),
+            (Action::Accept, CaseStatus::InProgress, 4),
+            (Action::Respond, CaseStatus::Responded, 5),
+        ] {
+            c.history.push(Event {
+                at: Timestamp::from_wita(2026, 3, day, 11, 0),
+                actor: Actor::Officer { id: "dishub".into() },
+                action,
+                from: None,
+                to,
+                public_note: None,
+                internal_note: None,
+            });
+        }
+        c.case.completion = Some(crate::complaint::Completion::default());
+        c
+    }
+
+    #[test]
+    fn an_answer_without_completion_escalates_every_level_and_never_closes() {
+        let mut c = answered_by_dishub();
+        let months_later = Timestamp::from_wita(2026, 9, 1, 9, 0);
+        let notices = sweep_and_apply(&mut c, months_later);
+        let dishub = UnitId::parse("dishub").unwrap();
+        assert_eq!(
+            audiences(&notices),
+            [
+                told(Audience::UnitOfficers { unit: dishub.clone() }, "deadline-approaching"),
+                told(Audience::UnitHead { unit: dishub }, "case-escalated"),
+                told(Audience::Coordinators, "case-escalated"),
+                told(Audience::Inspectorate, "case-escalated"),
+            ]
+        );
+        assert_eq!(c.case.escalation, Some((crate::sla::Step::Completion, Escalation::Late)));
+        assert_eq!(sweep_at(&c, Timestamp::from_wita(2027, 3, 1, 9, 0)).0, SweepStep::Nothing);
+        assert_eq!(c.status, CaseStatus::Responded);
+    }
+
+    #[test]
+    fn a_completed_case_closes_after_the_quiet_period_from_the_report() {
+        let mut c = answered_by_dishub();
+        let reported = Timestamp::from_wita(2026, 3, 10, 9, 0);
+        c.case.completion.as_mut().unwrap().completed_at = Some(reported);
+        // Ten working days from Tuesday 10 March, over Nyepi and Idulfitri: not yet on 20 March.
+        assert_eq!(sweep_at(&c, Timestamp::from_wita(2026, 3, 20, 9, 0)).0, SweepStep::Nothing);
+        let (step, notices) = sweep_at(&c, Timestamp::from_wita(2026, 4, 15, 9, 0));
+        assert_eq!(step, SweepStep::AutoClose);
+        assert_eq!(audiences(&notices), [told(Audience::Complainant, "complaint-closed")]);
     }
 
     #[test]

@@ -561,6 +561,23 @@ pub struct CaseState {
     /// The complainant's rating of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
+    /// The completion step the latest answer opened: the unit must report the follow-up
+    /// done (or the complainant confirm it) before the case may close. None on a record
+    /// answered before completion was a step of its own: for such a record the answer
+    /// stands for the completion, as it did when it was given (see `casework::clocks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Completion>,
+}
+
+/// The completion step of an answered case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    /// The unit said a field inspection is needed: the longer completion limit applies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inspection: bool,
+    /// When the unit reported the follow-up done (the `complete` action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
 }
 
 /// How the complainant judged the answer.
@@ -631,6 +648,9 @@ pub struct PublicEvent {
     pub status_label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the line comes from when it is not NTB Care: `lapor` for SP4N-LAPOR!.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// What anyone holding the ticket may read.
@@ -758,6 +778,7 @@ impl Complaint {
                     status: e.to.code().into(),
                     status_label: e.to.label().get(lang).to_string(),
                     note: e.public_note.clone(),
+                    source: (e.action == crate::lifecycle::Action::LaporUpdate).then(|| "lapor".to_string()),
                 })
                 .collect(),
         }

@@ -90,12 +90,17 @@ pub enum Action {
     RequestInformation,
     ProvideInformation,
     Respond,
+    /// The unit reports the follow-up done (what was done, publicly); after an answer.
+    Complete,
     Close,
     Reopen,
     /// A deadline warning or escalation raised by the sweep; changes no status.
     Escalate,
     /// The complainant rated the answer (the case then closes or reopens).
     Rate,
+    /// A status line or follow-up mirrored from SP4N-LAPOR! (the source is LAPOR!, never
+    /// the complainant or an officer); changes no status.
+    LaporUpdate,
 }
 
 impl Action {
@@ -111,11 +116,41 @@ impl Action {
             Action::RequestInformation => "request-information",
             Action::ProvideInformation => "provide-information",
             Action::Respond => "respond",
+            Action::Complete => "complete",
             Action::Close => "close",
             Action::Reopen => "reopen",
             Action::Escalate => "escalate",
             Action::Rate => "rate",
+            Action::LaporUpdate => "lapor-update",
         }
+    }
+
+    /// What an officer's screen calls the action.
+    pub fn label(self) -> Text {
+        let (id, en) = match self {
+            Action::Receive => ("Pengaduan masuk", "Received"),
+            Action::Verify => ("Verifikasi", "Verify"),
+            Action::Reject => ("Tolak", "Reject"),
+            Action::MarkDuplicate => ("Tandai duplikat", "Mark as duplicate"),
+            Action::Dispatch => ("Teruskan ke instansi", "Dispatch to the agency"),
+            Action::Forward => ("Alihkan (bukan kewenangan kami)", "Forward (not ours)"),
+            Action::Accept => ("Terima untuk ditangani", "Accept"),
+            Action::RequestInformation => ("Minta keterangan pelapor", "Ask the complainant"),
+            Action::ProvideInformation => ("Keterangan pelapor", "Complainant's information"),
+            Action::Respond => ("Jawab pengaduan", "Answer"),
+            Action::Complete => ("Laporkan tindak lanjut selesai", "Report the follow-up done"),
+            Action::Close => ("Tutup", "Close"),
+            Action::Reopen => ("Buka kembali", "Reopen"),
+            Action::Escalate => ("Eskalasi", "Escalation"),
+            Action::Rate => ("Penilaian pelapor", "Complainant's rating"),
+            Action::LaporUpdate => ("Kabar dari SP4N-LAPOR!", "Update from SP4N-LAPOR!"),
+        };
+        Text::new(id, en)
+    }
+
+    /// Whether the complainant took this action (LAPOR!'s mirrored lines never are).
+    pub fn by_complainant(self) -> bool {
+        matches!(self, Action::ProvideInformation | Action::Rate)
     }
 }
 
@@ -139,12 +174,16 @@ pub fn next_status(from: CaseStatus, action: Action) -> Result<CaseStatus, Trans
         (A::Accept, S::Dispatched | S::Reopened) => S::InProgress,
         (A::RequestInformation | A::ProvideInformation, S::InProgress) => S::InProgress,
         (A::Respond, S::InProgress) => S::Responded,
+        // The completion step runs inside `responded`: casework checks that it is open.
+        (A::Complete, S::Responded) => S::Responded,
         (A::Close, S::Responded) => S::Closed,
         (A::Reopen, S::Responded | S::Closed) => S::Reopened,
         _ => {
             let reason = match (action, from) {
                 (A::Receive, _) => "a case is received only once, when it arrives",
-                (A::Escalate | A::Rate, _) => "this is recorded by NTB Care itself, not taken as an action",
+                (A::Escalate | A::Rate | A::LaporUpdate, _) => {
+                    "this is recorded by NTB Care itself, not taken as an action"
+                }
                 (_, S::Closed) => "the case is closed; reopen it first",
                 (_, S::Rejected) => "the case was rejected",
                 (A::Dispatch, _) => "only a verified or forwarded case can be dispatched",
@@ -152,6 +191,7 @@ pub fn next_status(from: CaseStatus, action: Action) -> Result<CaseStatus, Trans
                 (A::Reject | A::MarkDuplicate, _) => "only a case not yet dispatched can be rejected",
                 (A::Accept, _) => "only a case dispatched to the unit can be accepted",
                 (A::Respond, _) => "accept the case before answering it",
+                (A::Complete, _) => "answer the case before reporting its follow-up done",
                 (A::Close, _) => "only an answered case can be closed",
                 (A::Reopen, _) => "only an answered or closed case can be reopened",
                 (A::Forward, _) => "only a case held by a unit can be forwarded",

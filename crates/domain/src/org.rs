@@ -252,8 +252,8 @@ pub fn forbid(p: &Principal, action: Action, c: &Complaint, directory: &Director
     let allowed = match action {
         A::Verify | A::Reject | A::MarkDuplicate | A::Dispatch | A::Close | A::Reopen => coordinator,
         A::Forward => coordinator || unit_officer,
-        A::Accept | A::RequestInformation | A::Respond => unit_officer,
-        A::Receive | A::ProvideInformation | A::Escalate | A::Rate => false,
+        A::Accept | A::RequestInformation | A::Respond | A::Complete => unit_officer,
+        A::Receive | A::ProvideInformation | A::Escalate | A::Rate | A::LaporUpdate => false,
     };
     if allowed {
         None

@@ -499,7 +499,8 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 Mirror::Reject => {
                     (Action::Reject, CaseStatus::Rejected, Some(format!("{} di SP4N-LAPOR!.", status.name())))
                 }
-                Mirror::Note => (Action::ProvideInformation, c.status, None),
+                // LAPOR!'s status is public there; the citizen sees it here too.
+                Mirror::Note => (Action::LaporUpdate, c.status, Some(note.clone())),
             };
             c.history.push(Event {
                 at: now,
@@ -556,7 +557,10 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 message: None,
             });
             let note = format!("Tindak lanjut di SP4N-LAPOR! ({}): {}", f.created_at, f.content);
-            c.history.push(officers_note(c, now, note));
+            // A follow-up on LAPOR! is public there: the citizen's tracking page shows it.
+            let mut line = officers_note(c, now, note);
+            line.public_note = Some(format!("Tindak lanjut di SP4N-LAPOR!: {}", f.content));
+            c.history.push(line);
             c.updated_at = now;
             Ok(())
         })?;
@@ -721,12 +725,13 @@ impl KeyValue for NoIdentity {
 }
 
 /// A line in a case's history that only officers read, written by NTB Care on LAPOR!'s behalf;
-/// it changes no status.
+/// it changes no status. Its own action (`lapor-update`), so no figure built on actions
+/// mistakes it for the complainant's information.
 fn officers_note(c: &Complaint, now: Timestamp, note: String) -> Event {
     Event {
         at: now,
         actor: Actor::System,
-        action: Action::ProvideInformation,
+        action: Action::LaporUpdate,
         from: Some(c.status),
         to: c.status,
         public_note: None,

@@ -175,9 +175,27 @@ pub fn verified_at(c: &Complaint) -> Option<Timestamp> {
     c.history.iter().find(|e| e.action == Action::Verify).map(|e| e.at)
 }
 
+/// Whether a verified complaint was followed up, meaning completed: the unit reported the
+/// follow-up done (`complete`, checked like answers), or the complainant confirmed it (a
+/// rating that closed the case). An answer alone is not a follow-up (that is
+/// [`answered`]). A record answered before completion was a step (no `completion` stored)
+/// counts as it did then: an answer from the unit now responsible.
+pub fn followed_up(c: &Complaint) -> bool {
+    if verified_at(c).is_none() || c.unit.is_none() {
+        return false;
+    }
+    if c.case.completion.is_none() {
+        return answered(c);
+    }
+    c.history.iter().any(|e| {
+        e.action == Action::Complete
+            || (e.action == Action::Close && e.actor == crate::lifecycle::Actor::Complainant)
+    })
+}
+
 /// Whether a verified complaint has an answer from the unit now responsible for it (every
 /// answer is substantive: casework refuses boilerplate, see `casework::check_answer`).
-pub fn followed_up(c: &Complaint) -> bool {
+pub fn answered(c: &Complaint) -> bool {
     verified_at(c).is_some()
         && c.unit.is_some()
         && c.case.answers.iter().any(|a| Some(&a.unit) == c.unit.as_ref())
