@@ -44,4 +44,5 @@ pub mod sla;
 pub mod store;
 pub mod summary;
 pub mod ticket;
+pub mod tracking_code;
 pub mod upload;
