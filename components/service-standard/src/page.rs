@@ -87,13 +87,14 @@ pub fn render(s: &ServiceStandard, lang: Language) -> String {
     );
 
     let _ = write!(h, "<h2>{}</h2>", tr("Hari kerja dan hari libur", "Working days and days off"));
-    let _ = write!(
-        h,
-        "<p>{}: {}.</p><ul>",
-        tr("Hari kerja", "Office days"),
-        esc(&s.calendar.office_days.join(", "))
-    );
+    let _ = write!(h, "<p>{}: {}.</p><ul>", tr("Hari kerja", "Office days"), esc(&office_days(s, lang)));
+    let mut year = "";
     for day in &s.calendar.days_off {
+        let this_year = day.date.get(..4).unwrap_or("");
+        if this_year != year {
+            year = this_year;
+            let _ = write!(h, "</ul><h3>{}</h3><ul>", esc(year));
+        }
         let _ =
             write!(h, "<li>{} — {} ({})", esc(&date(&day.date, lang)), esc(&day.name), t(&day.kind_label));
         if !day.regions.is_empty() {
@@ -106,6 +107,18 @@ pub fn render(s: &ServiceStandard, lang: Language) -> String {
         h.push_str("</li>");
     }
     h.push_str("</ul>");
+    if s.calendar.days_off.iter().any(|d| !d.confirmed) {
+        let _ = write!(
+            h,
+            "<p class=\"muted\"><span class=\"tag\">{}</span> {}</p>",
+            tr("belum dikonfirmasi", "not yet confirmed"),
+            tr(
+                "Tanggal ini belum dicocokkan administrator dengan SKB hari libur nasional dan cuti bersama.",
+                "An administrator has not yet checked this date against the decree on national holidays \
+                 and collective leave."
+            )
+        );
+    }
 
     let _ = write!(h, "<h2>{}</h2>", tr("Instansi dan yang ditanganinya", "Agencies and what they handle"));
     for unit in &s.units {
@@ -152,6 +165,18 @@ pub fn render(s: &ServiceStandard, lang: Language) -> String {
     }
     h.push_str("</ul></main></body></html>");
     h
+}
+
+/// `Senin, Selasa, …` or `Monday, Tuesday, …` (the codes are the English names).
+fn office_days(s: &ServiceStandard, lang: Language) -> String {
+    if lang == Language::Id {
+        return s.calendar.office_days.join(", ");
+    }
+    let capitalised = s.calendar.office_days_codes.iter().map(|code| {
+        let mut chars = code.chars();
+        chars.next().map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + chars.as_str())
+    });
+    capitalised.collect::<Vec<_>>().join(", ")
 }
 
 const MONTHS_ID: [&str; 12] = [

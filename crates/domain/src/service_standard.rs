@@ -260,16 +260,16 @@ fn stages(rules: &SlaRules) -> Vec<Stage> {
                 .all(|w| w[0].1.duration == w[1].1.duration && w[0].1.unit == w[1].1.unit);
             let limits = if same {
                 let r = per_priority[0].1;
-                vec![limit(None, r.duration, r.unit)]
+                vec![limit(step, None, r.duration, r.unit)]
             } else {
-                per_priority.iter().map(|(p, r)| limit(Some(*p), r.duration, r.unit)).collect()
+                per_priority.iter().map(|(p, r)| limit(step, Some(*p), r.duration, r.unit)).collect()
             };
             Stage { step, label: step.label().into(), starts: starts(step), limits }
         })
         .collect()
 }
 
-fn limit(priority: Option<Priority>, duration: u32, unit: Unit) -> Limit {
+fn limit(step: Step, priority: Option<Priority>, duration: u32, unit: Unit) -> Limit {
     let (id_unit, en_unit) = match unit {
         Unit::Hours => ("jam", if duration == 1 { "hour" } else { "hours" }),
         Unit::WorkingDays => ("hari kerja", if duration == 1 { "working day" } else { "working days" }),
@@ -280,7 +280,18 @@ fn limit(priority: Option<Priority>, duration: u32, unit: Unit) -> Limit {
         priority_label: priority.map(|p| p.label().into()),
         duration,
         unit,
-        text: label(format!("paling lambat {duration} {id_unit}"), format!("within {duration} {en_unit}")),
+        text: match step {
+            // Not a promise of the province's but what happens without the complainant.
+            Step::AutoClose => label(
+                format!("ditutup otomatis setelah {duration} {id_unit} tanpa balasan pelapor"),
+                format!("closed automatically after {duration} {en_unit} without the complainant's reply"),
+            ),
+            Step::RatingReply => label(
+                format!("pelapor dapat menilai dalam {duration} {id_unit}"),
+                format!("the complainant may rate within {duration} {en_unit}"),
+            ),
+            _ => label(format!("paling lambat {duration} {id_unit}"), format!("within {duration} {en_unit}")),
+        },
     }
 }
 
@@ -522,6 +533,12 @@ mod tests {
         assert_eq!(texts, ["paling lambat 1 jam", "paling lambat 24 jam", "paling lambat 48 jam"]);
         assert_eq!(first.limits[0].priority_label.as_ref().unwrap().id, "Mendesak");
         assert_eq!(standard.stages.len(), Step::ALL.len());
+        let auto_close = standard.stages.iter().find(|s| s.step == Step::AutoClose).unwrap();
+        assert!(
+            auto_close.limits[0].text.id.starts_with("ditutup otomatis setelah"),
+            "{:?}",
+            auto_close.limits
+        );
     }
 
     #[test]
