@@ -622,3 +622,47 @@ fn a_kill_during_a_lapor_export_creates_every_complaint_on_lapor_exactly_once() 
         assert_eq!(e["lapor_id"].as_str(), Some(per_ticket[ticket][0].as_str()), "{e}");
     }
 }
+
+// ------------------------------------------------------------------ a creator killed between its two writes
+
+/// `store::created_here` elects a creator with an atomic increment, then the creator writes
+/// the key. A kill between the two leaves the election taken and the key absent: the state
+/// made here in the stopped host's store (the same SQLite file it uses). Before the fix,
+/// every later caller polled 1,000 times and failed, forever for that key: here, the
+/// officers' list, so no officer could ever be registered again.
+#[test]
+fn a_creation_killed_between_its_election_and_its_write_is_finished_by_the_next_caller() {
+    let mut app = TestApp::spawn().unwrap();
+    app.kill();
+    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_key_value.db")).unwrap();
+    let absent: i64 = db
+        .query_row(
+            "SELECT count(*) FROM spin_key_value WHERE store = 'default' AND key = 'officers'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(absent, 0, "no officers' list yet");
+    db.execute(
+        "INSERT INTO spin_key_value (store, key, value) VALUES ('default', 'created/officers', ?1)",
+        [1i64.to_le_bytes().to_vec()],
+    )
+    .unwrap();
+    drop(db);
+    app.restart().unwrap();
+    for username in ["petugas-satu", "petugas-dua"] {
+        let body = json!({"username": username, "name": "Petugas", "role": "liaison-officer",
+                          "unit": "pemkot-mataram", "password": "kata-sandi-panjang"});
+        let r = app.post_json_as(TEST_ADMIN_TOKEN, "/api/v1/officers", &body).unwrap();
+        assert_eq!(r.status, 201, "{username}: {}", r.body);
+    }
+    let listed = admin_json(&app, "/api/v1/officers");
+    let names: Vec<&str> = listed
+        .as_array()
+        .or_else(|| listed["officers"].as_array())
+        .expect("a list of officers")
+        .iter()
+        .filter_map(|o| o["username"].as_str())
+        .collect();
+    assert!(names.contains(&"petugas-satu") && names.contains(&"petugas-dua"), "{listed}");
+}
