@@ -10,6 +10,7 @@ use ntbcare_domain::pseudonym::{DeploymentKey, PseudonymKey};
 use ntbcare_domain::routing::Decision;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::{Ticket, TicketKey};
+use ntbcare_domain::tracking_code::{self, TrackingCode};
 use ntbcare_domain::upload::Upload;
 use ntbcare_platform::http as web;
 use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore};
@@ -50,7 +51,10 @@ pub async fn prepare(
     let ticket = intake::allocate_ticket(store, now, &TicketKey::new(&deployment_key()?))
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let decision = ask_routing(&ticket, channel, &submission).await;
-    let tracking_secret = ntbcare_platform::random_hex(16);
+    // Nine random characters and a check character (`domain::tracking_code`); the record
+    // keeps only a keyed hash of it.
+    let code = TrackingCode::from_random(&ntbcare_platform::random_bytes(tracking_code::DATA_CHARS as u64));
+    let tracking_secret = code.format_for_display();
     let base = variable("public_base_url")?;
     let tracking_url = intake::tracking_url(&base, ticket.as_str(), submission.language);
     let mut received = intake::receive(Arrival {
@@ -63,6 +67,21 @@ pub async fn prepare(
         now,
     });
     received.complaint.external = external;
+    let key = deployment_key()?;
+    received.complaint.tracking_secret_sha256 =
+        tracking_code::verifier(&key, &received.complaint.ticket, &code);
+    // On a messaging channel the acknowledgement goes back to the sender the channel
+    // verified: it carries the private link (ticket and code) to their own view.
+    if let Some(ack) = received.acknowledgement.as_mut() {
+        if intake::carries_private_link(channel, ack.channel) {
+            let link = intake::private_tracking_url(&base, ack.ticket.as_str(), code.as_str(), ack.language);
+            for (name, value) in ack.fields.iter_mut() {
+                if name == "tracking_url" {
+                    *value = link.clone();
+                }
+            }
+        }
+    }
     if let Some(reporter) = &received.reporter {
         let c = &received.complaint;
         // Advisory: a flag for the verifier. If the reporter's recent list is too busy to

@@ -1,6 +1,6 @@
 //! The web and mobile JSON API: submit a complaint, track it.
 
-use ntbcare_domain::casework::service::{self, RateError};
+use ntbcare_domain::casework::service::RateError;
 use ntbcare_domain::casework::{CaseError, RatingRequest};
 use ntbcare_domain::channels::InboundMessage;
 use ntbcare_domain::clock::Clock;
@@ -13,9 +13,11 @@ use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::pseudonym::{Kind, Pseudonym};
 use ntbcare_domain::ratelimit::{self, Verdict};
+use ntbcare_domain::replies;
 use ntbcare_domain::store::get_json;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
+use ntbcare_domain::tracking_code::{self, Checked, CodeError};
 use ntbcare_domain::upload;
 use ntbcare_platform::http::json_response;
 use ntbcare_platform::{data, ApiError, ApiResult, SpinStore, SystemClock};
@@ -159,6 +161,9 @@ pub async fn submit(req: Request, lang: Language) -> ApiResult {
     let answer = serde_json::json!({
             "ticket": ticket.to_string(),
             "tracking_url": accepted.tracking_url,
+            // The code on its own (grouped for reading), apart from the ticket; the same
+            // value under its older name for clients written before it.
+            "tracking_code": accepted.tracking_secret,
             "tracking_secret": accepted.tracking_secret,
             "status": complaint.status.code(),
             "status_label": complaint.status.label().get(lang),
@@ -245,6 +250,37 @@ fn to_tracking_page(req: &Request, ticket: &Ticket, lang: Language) -> ApiResult
         .build())
 }
 
+/// Whether the code presented opens `complaint`, within the attempt limits: a wrong code
+/// counts against the ticket and the client's address (`tracking_code` has the arithmetic),
+/// a typo the check character catches does not (it was never compared) and is told so.
+fn open_with_code(store: &SpinStore, req: &Request, complaint: &Complaint, presented: &str) -> ApiResult<()> {
+    let now = SystemClock.now();
+    let key = pipeline::deployment_key()?;
+    let mut limits = vec![(format!("code/ticket/{}", complaint.ticket), ratelimit::CODE_PER_TICKET)];
+    if let Some(ip) = ntbcare_platform::http::client_ip(req).filter(|ip| ip != "0.0.0.0") {
+        let ip = Pseudonym::of(Kind::ClientAddress, &ip, &key.pseudonyms());
+        limits.push((format!("code/ip/{ip}"), ratelimit::CODE_PER_ADDRESS));
+    }
+    for (name, limit) in &limits {
+        if let Verdict::Limited { retry_after_secs } = ratelimit::exceeded(store, name, *limit, now)? {
+            return Err(ApiError::too_many_requests(retry_after_secs));
+        }
+    }
+    match tracking_code::check(&key, &complaint.ticket, &complaint.tracking_secret_sha256, presented) {
+        Checked::Opens => Ok(()),
+        Checked::Unreadable(e @ CodeError::Check) => {
+            Err(ApiError::new(400, e.code(), e.message()).with_field(Some("secret".into())))
+        }
+        Checked::Unreadable(e) => Err(ApiError::new(403, "wrong-secret", e.message())),
+        Checked::Wrong => {
+            for (name, limit) in &limits {
+                ratelimit::check(store, name, *limit, now)?;
+            }
+            Err(wrong_secret())
+        }
+    }
+}
+
 fn presented_secret(req: &Request) -> Option<String> {
     req.header("x-tracking-secret")
         .and_then(|v| v.as_str())
@@ -267,10 +303,10 @@ pub fn track(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let directory = data::directory(&store)?;
     match presented_secret(req) {
         None => Ok(json_response(200, &complaint.public_view(&directory, lang))),
-        Some(secret) if intake::tracking_secret_matches(&complaint, &secret) => {
+        Some(secret) => {
+            open_with_code(&store, req, &complaint, &secret)?;
             Ok(json_response(200, &complaint.own_view(&directory, lang)))
         }
-        Some(_) => Err(wrong_secret()),
     }
 }
 
@@ -284,8 +320,9 @@ pub fn rate(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let secret = presented_secret(req).ok_or_else(wrong_secret)?;
     let rating = RatingRequest::from_json(req.body()).map_err(case_error)?;
     let store = SpinStore::open_default()?;
-    match service::rate_case(&store, &ticket, &secret, rating, SystemClock.now()) {
-        Ok((case, _)) => Ok(json_response(200, &case.own_view(&data::directory(&store)?, lang))),
+    open_with_code(&store, req, &load(&store, &ticket)?, &secret)?;
+    match replies::rate(&store, &ticket, rating, SystemClock.now()) {
+        Ok(case) => Ok(json_response(200, &case.own_view(&data::directory(&store)?, lang))),
         Err(RateError::NotFound(t)) => Err(not_found(&t)),
         Err(RateError::WrongSecret) => Err(wrong_secret()),
         Err(RateError::Case(e)) => Err(case_error(e)),
@@ -316,9 +353,7 @@ pub fn provide_information(req: &Request, raw_ticket: &str, lang: Language) -> A
     }
     let store = SpinStore::open_default()?;
     let complaint = load(&store, &ticket)?;
-    if !intake::tracking_secret_matches(&complaint, &secret) {
-        return Err(wrong_secret());
-    }
+    open_with_code(&store, req, &complaint, &secret)?;
     if !complaint.status.is_open() {
         return Err(ApiError::new(
             409,
@@ -349,7 +384,7 @@ pub fn attachment(req: &Request, raw_ticket: &str, index: &str) -> ApiResult {
     let store = SpinStore::open_default()?;
     let complaint = load(&store, &ticket)?;
     let allowed = complaint.privacy != ntbcare_domain::complaint::Privacy::Confidential
-        || presented_secret(req).is_some_and(|s| intake::tracking_secret_matches(&complaint, &s));
+        || presented_secret(req).is_some_and(|s| open_with_code(&store, req, &complaint, &s).is_ok());
     let missing = || ApiError::not_found(Text::new("Lampiran tidak ditemukan.", "Attachment not found."));
     if !allowed {
         return Err(missing());

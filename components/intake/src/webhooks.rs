@@ -2,11 +2,14 @@
 //! gateway. Every signature is checked over the raw body before anything is parsed; every
 //! message is claimed by its provider id so a redelivery never makes a second complaint.
 
+use ntbcare_contract as contract;
 use ntbcare_domain::channels::{meta, sms_gateway, twilio, ChannelError, InboundMessage};
 use ntbcare_domain::clock::{Clock, Timestamp};
 use ntbcare_domain::conversation::{self, Claim, Target};
 use ntbcare_domain::delivery;
+use ntbcare_domain::keys;
 use ntbcare_domain::language::Text;
+use ntbcare_domain::replies;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_platform::http::json_response;
 use ntbcare_platform::{variable, ApiError, ApiResult, SpinStore, SystemClock};
@@ -161,6 +164,8 @@ enum Outcome {
     New(String),
     Added(String),
     Duplicate(String),
+    /// A reply to what the case waits for: information, a rating, or help with rating.
+    Replied(String, &'static str),
     InFlight,
     /// "STOP" / "BERHENTI": no more messages, on any channel; "MULAI" / "START": again.
     OptedOut,
@@ -173,6 +178,7 @@ impl Outcome {
             Outcome::New(t) => json!({ "ticket": t, "result": "new" }),
             Outcome::Added(t) => json!({ "ticket": t, "result": "added" }),
             Outcome::Duplicate(t) => json!({ "ticket": t, "result": "duplicate" }),
+            Outcome::Replied(t, what) => json!({ "ticket": t, "result": what }),
             Outcome::InFlight => json!({ "result": "in-flight" }),
             Outcome::OptedOut => json!({ "result": "opted-out" }),
             Outcome::OptedIn => json!({ "result": "opted-in" }),
@@ -206,6 +212,21 @@ async fn take(msg: InboundMessage) -> ApiResult<Outcome> {
         Claim::Done(t) => return Ok(Outcome::Duplicate(t.to_string())),
         Claim::InFlight => return Ok(Outcome::InFlight),
         Claim::First => {}
+    }
+    // A reply to what one of the sender's cases waits for (an answer to the officer's
+    // question, a rating of the answer) goes to that case, whatever the window.
+    let conversation_ticket = conversation::open_ticket(&identity, &msg)?;
+    if let Some((replied, case)) = replies::take(&store, &identity, &msg, conversation_ticket, now, |t| {
+        conversation::add_follow_up(&store, t, &msg, &key, now)
+    })? {
+        if let Some(answer) = replied.answer(&msg, &case, now) {
+            identity.set(
+                &keys::outbox(&answer.id),
+                &serde_json::to_vec(&contract::OutboxMessage::from(&answer)).expect("outbox message encodes"),
+            )?;
+        }
+        conversation::remember(&store, &identity, &msg, &key, replied.ticket(), now)?;
+        return Ok(Outcome::Replied(replied.ticket().to_string(), replied.code()));
     }
     let outcome = match conversation::target(&store, &identity, &msg, now, window_ms())? {
         Target::Existing(ticket) if conversation::add_follow_up(&store, &ticket, &msg, &key, now)? => {

@@ -109,6 +109,13 @@ pub fn target(
     Ok(Target::New)
 }
 
+/// The ticket of the sender's conversation on this channel, however old (for replies to a
+/// case that waits for them: `replies`).
+pub fn open_ticket(identity: &impl KeyValue, msg: &InboundMessage) -> Result<Option<Ticket>, StoreError> {
+    let conversation: Option<Conversation> = get_json(identity, &conversation_key(msg.channel, &msg.sender))?;
+    Ok(conversation.map(|c| c.ticket))
+}
+
 /// Whether a reporter on record is the sender of a message: a citizen may add to their own
 /// complaint by quoting its ticket, never to someone else's.
 fn sent_by(reporter: &Reporter, msg: &InboundMessage) -> bool {
@@ -152,7 +159,8 @@ pub fn reporter_of(msg: &InboundMessage) -> Reporter {
 }
 
 /// A new complaint from a message. Free text names no region, so the complaint is placed
-/// in the province (`52`) until a verifier places it; the text still drives keyword routing.
+/// in the province (`52`) until a verifier places it, unless the message shares a position
+/// inside a regency/city; the text still drives keyword routing.
 pub fn submission_from(msg: &InboundMessage) -> Submission {
     let description = msg.text_or_caption().map(str::to_string).unwrap_or_else(|| match msg.media.len() {
         0 if msg.location.is_some() => "(lokasi dikirim tanpa keterangan)".to_string(),
@@ -166,7 +174,13 @@ pub fn submission_from(msg: &InboundMessage) -> Submission {
         description,
         category: None,
         location: Location {
-            region_code: RegionCode::parse("52").expect("province code"),
+            // A shared position places it in its regency/city (`boundaries`); otherwise the
+            // province, for the verifier to place.
+            region_code: msg
+                .location
+                .as_ref()
+                .and_then(|l| crate::boundaries::locate(&l.coordinates))
+                .unwrap_or_else(|| RegionCode::parse("52").expect("province code")),
             address: msg
                 .location
                 .as_ref()
@@ -420,6 +434,18 @@ mod tests {
         assert_eq!(s.reporter.phone.as_ref().map(|p| p.as_str()), Some("+6281200000001"));
         assert_eq!(s.privacy, Privacy::Anonymous);
         assert_eq!(s.location.region_code.as_str(), "52");
+    }
+
+    #[test]
+    fn a_shared_location_places_the_complaint_in_its_regency() {
+        let mut msg = message("wamid.loc", "6281200000001", "Jalan rusak di sini");
+        // Mataram city centre.
+        msg.location = Some(crate::channels::SharedLocation {
+            coordinates: crate::complaint::Coordinates { lat: -8.5836, lon: 116.1106 },
+            name: None,
+            address: None,
+        });
+        assert_eq!(submission_from(&msg).location.region_code.as_str(), "52.71");
     }
 
     /// Found by `fuzz/` (twilio_form): Twilio passes `ProfileName` and `Address` on as the

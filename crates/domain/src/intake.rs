@@ -227,6 +227,23 @@ pub fn tracking_url(public_base_url: &str, ticket: &str, language: Language) -> 
     }
 }
 
+/// The private link of a complainant: their tracking page opened with their code
+/// (`/lacak/<ticket>?kode=<code>`), in their language.
+pub fn private_tracking_url(public_base_url: &str, ticket: &str, code: &str, language: Language) -> String {
+    let page = tracking_url(public_base_url, ticket, language);
+    let join = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{join}kode={code}")
+}
+
+/// Whether an acknowledgement sent on `reply_channel` for a complaint that came in on
+/// `channel` may carry the private link: only back to the sender a messaging channel
+/// verified (WhatsApp, Messenger, Instagram, SMS), never to a number or address typed into
+/// a form, which may be mistyped and would hand a stranger the complainant's own view.
+pub fn carries_private_link(channel: Channel, reply_channel: Channel) -> bool {
+    channel == reply_channel
+        && matches!(channel, Channel::Whatsapp | Channel::Facebook | Channel::Instagram | Channel::Sms)
+}
+
 /// Save a received complaint (see the module doc for the order and why).
 pub fn save(
     store: &impl KeyValue,
@@ -247,6 +264,10 @@ pub fn save(
     }
     if !private.is_empty() {
         identity.set_many(&private)?;
+    }
+    // A reply from where the acknowledgement went finds this complaint (`replies`).
+    if let Some(ack) = &received.acknowledgement {
+        crate::replies::register(identity, ack.channel, &ack.recipient, &complaint.ticket)?;
     }
     let marker = serde_json::json!({ "queued_at": complaint.received_at }).to_string().into_bytes();
     store.set_many(&[

@@ -37,6 +37,7 @@ pub mod pseudonym;
 pub mod queues;
 pub mod ratelimit;
 pub mod region;
+pub mod replies;
 pub mod routing;
 pub mod service_standard;
 pub mod session;

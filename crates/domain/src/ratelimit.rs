@@ -49,6 +49,38 @@ pub fn check(store: &impl KeyValue, key: &str, limit: Limit, now: Timestamp) -> 
     })
 }
 
+/// Whether `key` is already over `limit` in the current window, without counting this
+/// request: for limits on failures (wrong tracking codes), where a success costs nothing and
+/// only a failure is counted, with [`check`].
+pub fn exceeded(
+    store: &impl KeyValue,
+    key: &str,
+    limit: Limit,
+    now: Timestamp,
+) -> Result<Verdict, StoreError> {
+    let window_start = now.0 - now.0.rem_euclid(limit.window_ms);
+    let counter = format!("rate/{key}/{window_start}");
+    let count = crate::store::decode_counter(&counter, store.get(&counter)?.as_deref())?;
+    Ok(if count >= i64::from(limit.requests) {
+        let retry_after_ms = window_start + limit.window_ms - now.0;
+        Verdict::Limited { retry_after_secs: (retry_after_ms + 999) / 1000 }
+    } else {
+        Verdict::Allowed
+    })
+}
+
+/// Failed tries of a tracking code allowed per ticket (see `tracking_code` for the
+/// arithmetic).
+pub const CODE_PER_TICKET: Limit = Limit {
+    requests: crate::tracking_code::ATTEMPTS_PER_TICKET,
+    window_ms: crate::tracking_code::TICKET_WINDOW_MS,
+};
+/// Failed tries of a tracking code allowed per client address.
+pub const CODE_PER_ADDRESS: Limit = Limit {
+    requests: crate::tracking_code::ATTEMPTS_PER_ADDRESS,
+    window_ms: crate::tracking_code::ADDRESS_WINDOW_MS,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +99,18 @@ mod tests {
         assert_eq!(check(&store, "ip/1.2.3.4", limit, Timestamp(180_000)).unwrap(), Verdict::Allowed);
         // The window before last is gone: a key keeps at most two counters.
         assert!(!store.exists("rate/ip/1.2.3.4/120000").unwrap());
+    }
+
+    #[test]
+    fn a_limit_on_failures_counts_only_what_check_counted() {
+        let store = MemoryStore::new();
+        let limit = Limit { requests: 2, window_ms: 60_000 };
+        let t = Timestamp(15_000);
+        assert_eq!(exceeded(&store, "code/t", limit, t).unwrap(), Verdict::Allowed);
+        assert_eq!(exceeded(&store, "code/t", limit, t).unwrap(), Verdict::Allowed);
+        check(&store, "code/t", limit, t).unwrap();
+        assert_eq!(exceeded(&store, "code/t", limit, t).unwrap(), Verdict::Allowed);
+        check(&store, "code/t", limit, t).unwrap();
+        assert_eq!(exceeded(&store, "code/t", limit, t).unwrap(), Verdict::Limited { retry_after_secs: 45 });
     }
 }

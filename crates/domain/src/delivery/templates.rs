@@ -568,10 +568,28 @@ mod tests {
         let t = Templates::seed();
         let id =
             t.render("answer-given", Language::Id, Variant::Text, &all_fields(), Budget::Unlimited).unwrap();
-        assert!(id.contains("1-5") && id.contains("SEBAGIAN") && id.contains("PDAM Giri Menang"), "{id}");
+        assert!(
+            id.contains("1-5")
+                && id.contains("SUDAH")
+                && id.contains("BELUM")
+                && id.contains("PDAM Giri Menang"),
+            "{id}"
+        );
         let en =
             t.render("answer-given", Language::En, Variant::Sms, &all_fields(), Budget::Unlimited).unwrap();
-        assert!(en.contains("1-5") && en.contains("PARTLY"), "{en}");
+        assert!(en.contains("1-5") && en.contains("YES") && en.contains("NO"), "{en}");
+    }
+
+    #[test]
+    fn the_answers_to_a_reply_render_in_both_languages_and_fit_an_sms() {
+        let t = Templates::seed();
+        for id in ["rating-recorded", "rating-incomplete", "rating-help"] {
+            for lang in [Language::Id, Language::En] {
+                let sms = t.render(id, lang, Variant::Sms, &all_fields(), Budget::Unlimited).unwrap();
+                assert!(sms.contains("NTB-26-7KQ4MX"), "{id}: {sms}");
+                assert!(sms.chars().count() <= 160, "{id} is {} characters: {sms}", sms.chars().count());
+            }
+        }
     }
 
     #[test]
@@ -613,7 +631,7 @@ mod tests {
         let size = sms_size(&sms);
         assert!(size.segments <= 3 && size.encoding == SmsEncoding::Gsm7, "{size:?}: {sms}");
         assert!(sms.contains("...\""), "shortened excerpt ends in dots: {sms}");
-        assert!(sms.contains("Nilai jawaban: balas 1-5"), "the invitation survives: {sms}");
+        assert!(sms.contains("Nilai: balas 1-5 dan SUDAH/BELUM"), "the invitation survives: {sms}");
         // Every word that remains is whole.
         let excerpt = sms.split('"').nth(1).unwrap().trim_end_matches("...");
         assert!(long.starts_with(excerpt) && long[excerpt.len()..].starts_with(' '), "{excerpt}");
