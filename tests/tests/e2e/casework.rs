@@ -367,9 +367,31 @@ fn the_sweep_escalates_an_overdue_case_once_per_level() {
 }
 
 #[test]
-fn an_answer_nobody_replies_to_closes_by_itself() {
+fn an_answer_closes_by_itself_only_once_the_unit_reports_the_follow_up_done() {
     let desk = Desk::open();
-    let (ticket, _) = answered(&desk);
+    let (ticket, secret) = answered(&desk);
+    let mataram = desk.sign_in("mataram");
+    // Answered is not done: the completion step runs, and the sweep escalates it, never
+    // closes it.
+    let case = desk.app.get_as(&mataram, &format!("/api/v1/cases/{ticket}")).unwrap().json().unwrap();
+    assert_eq!(case["deadline"]["step"], "completion", "{case}");
+    let report = sweep(&desk, &ntbcare_tests::rfc3339_days_from_now(40));
+    assert_eq!((report["closed"].as_i64(), report["escalated"].as_i64()), (Some(0), Some(1)), "{report}");
+    // A report that does not say what was done is refused, saying what is missing.
+    let thin = desk.act(&mataram, &ticket, json!({"action": "complete", "report": "Sudah selesai."}));
+    assert_eq!((thin.status, code(&thin)), (422, "invalid-action".into()), "{}", thin.body);
+    assert!(thin.body.contains("when it was done"), "{}", thin.body);
+    let done =
+        "Tim PUPR Kota Mataram menambal lubang di depan SDN 3 dengan aspal panas pada hari Senin pagi.";
+    let r = desk.act(&mataram, &ticket, json!({"action": "complete", "report": done}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().unwrap()["case"]["deadline"]["step"], "auto-close");
+    // The complainant reads what was done on their tracking page.
+    let own = desk
+        .app
+        .get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", &secret)])
+        .unwrap();
+    assert!(own.body.contains("aspal panas pada hari Senin"), "{}", own.body);
     let report = sweep(&desk, &ntbcare_tests::rfc3339_days_from_now(40));
     assert_eq!(report["closed"], 1, "{report}");
     let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();

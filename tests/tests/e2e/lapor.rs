@@ -270,6 +270,20 @@ fn answers_go_to_lapor_and_lapor_statuses_and_follow_ups_come_back() {
     let history = case["history"].to_string();
     assert!(history.contains("Mohon dilampirkan foto lokasi"), "{history}");
     assert!(history.contains("Status di SP4N-LAPOR!: Dalam Proses."), "{history}");
+    // LAPOR!'s lines are its own, never the complainant's information, and the citizen's
+    // tracking page shows its follow-up as one from LAPOR!.
+    let from_lapor: Vec<&Value> =
+        case["history"].as_array().unwrap().iter().filter(|e| e["action"] == "lapor-update").collect();
+    // Its status at export, its status now, its follow-up.
+    assert_eq!(from_lapor.len(), 3, "{history}");
+    assert!(!history.contains("provide-information"), "{history}");
+    let public = s.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
+    let shown: Vec<&Value> =
+        public["history"].as_array().unwrap().iter().filter(|e| e["source"] == "lapor").collect();
+    assert!(
+        shown.iter().any(|e| e["note"].as_str().unwrap_or("").contains("Mohon dilampirkan foto lokasi")),
+        "{public}"
+    );
 
     // Checked again later: nothing is sent or mirrored twice.
     let report = s.sync_later(4 * HOUR_MS);

@@ -511,6 +511,13 @@ impl<S: KeyValue, O: Outside> Run<'_, '_, S, O> {
                 public_note,
                 internal_note: Some(note.clone()),
             });
+            if to == CaseStatus::Closed {
+                // LAPOR!'s "Selesai" is the follow-up declared done there: the completion
+                // step of an answered case ends with it.
+                if let Some(done) = c.case.completion.as_mut().filter(|d| d.completed_at.is_none()) {
+                    done.completed_at = Some(now);
+                }
+            }
             c.status = to;
             c.updated_at = now;
             Ok(())

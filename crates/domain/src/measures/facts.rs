@@ -176,8 +176,8 @@ pub fn verified_at(c: &Complaint) -> Option<Timestamp> {
 }
 
 /// Whether a verified complaint was followed up, meaning completed: the unit reported the
-/// follow-up done (`complete`, checked like answers), or the complainant confirmed it (a
-/// rating that closed the case). An answer alone is not a follow-up (that is
+/// follow-up done (`complete`, checked like answers), the complainant confirmed it (a
+/// rating that closed the case), or SP4N-LAPOR! declared it done (`Selesai`). An answer alone is not a follow-up (that is
 /// [`answered`]). A record answered before completion was a step (no `completion` stored)
 /// counts as it did then: an answer from the unit now responsible.
 pub fn followed_up(c: &Complaint) -> bool {
@@ -187,10 +187,11 @@ pub fn followed_up(c: &Complaint) -> bool {
     if c.case.completion.is_none() {
         return answered(c);
     }
-    c.history.iter().any(|e| {
-        e.action == Action::Complete
-            || (e.action == Action::Close && e.actor == crate::lifecycle::Actor::Complainant)
-    })
+    c.case.completion.as_ref().is_some_and(|d| d.completed_at.is_some())
+        || c.history.iter().any(|e| {
+            e.action == Action::Complete
+                || (e.action == Action::Close && e.actor == crate::lifecycle::Actor::Complainant)
+        })
 }
 
 /// Whether a verified complaint has an answer from the unit now responsible for it (every
