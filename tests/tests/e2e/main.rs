@@ -23,6 +23,5 @@ mod pseudonyms;
 mod reporting;
 mod service_standard;
 mod spin_conformance;
-mod tallies;
 mod triage;
 mod walking_skeleton;
