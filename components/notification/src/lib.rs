@@ -299,7 +299,11 @@ fn requeue(id: &str) -> ApiResult {
     if id.is_empty() || id.contains('/') {
         return Err(not_found());
     }
-    match update_json(&identity, &keys::outbox(id), |e: &mut OutboxEntry| e.requeue(at))? {
+    // The done mark goes before and after: a sweep's mark from a stale read cannot stay.
+    sweep::unmark_done(&identity, id)?;
+    let requeued = update_json(&identity, &keys::outbox(id), |e: &mut OutboxEntry| e.requeue(at))?;
+    sweep::unmark_done(&identity, id)?;
+    match requeued {
         None => Err(not_found()),
         Some(Err(Refusal::NotDeadLettered)) | Some(Err(_)) => Err(ApiError::new(
             409,

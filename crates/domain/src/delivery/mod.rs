@@ -58,6 +58,15 @@ pub mod keys {
         format!("{RECEIPT_PREFIX}{provider_message_id}")
     }
 
+    /// Marks an outbox entry no sweep will claim again (sent, delivered, read, dead letter),
+    /// so a sweep reads only the entries still pending (see [`super::sweep`]). Empty value.
+    pub const DONE_PREFIX: &str = "outbox-done/";
+
+    /// The mark that message `message_id` is finished.
+    pub fn done(message_id: &str) -> String {
+        format!("{DONE_PREFIX}{message_id}")
+    }
+
     /// The outbox message id a provider's message id belongs to, written when it accepted it.
     pub fn sent_index(provider: Provider, provider_message_id: &str) -> String {
         format!("outbox-sent/{}/{provider_message_id}", provider.code())

@@ -10,6 +10,13 @@
 //!    [`store::update_json`]), prepare, send, classify, record. A crash after the send and
 //!    before the record leaves the entry in flight; when the lease runs out it is claimed
 //!    again (the lost attempt counts). Once recorded as sent, no sweep claims it again;
+//!    Only entries without a done mark (`outbox-done/<id>`, [`dkeys::done`]) are read: an
+//!    entry that reaches a final state (sent, delivered, read, dead letter) is marked, so a
+//!    sweep's reads grow with what is pending, not with everything ever sent (one key
+//!    listing remains). Entries stored before the marks existed are read once more and
+//!    marked then (the migration: resumable, since each mark stands alone). A mark is
+//!    written after the final state and checked again after writing, and an administrator's
+//!    requeue removes it before and after requeueing, so no pending entry stays marked;
 //! 3. apply receipts (`receipt/<provider message id>`, written by intake) to the entries
 //!    they are about, found through the index written when a provider accepted a message.
 //!
@@ -187,6 +194,55 @@ pub fn entries(identity: &impl KeyValue) -> Result<Vec<OutboxEntry>, StoreError>
     Ok(out)
 }
 
+/// Whether no sweep will claim an entry in this state again (only a requeue can).
+pub fn is_final(state: &State) -> bool {
+    matches!(
+        state,
+        State::Sent { .. } | State::Delivered { .. } | State::Read { .. } | State::DeadLetter { .. }
+    )
+}
+
+/// Mark `message_id` finished, then look again: if it is pending after all (requeued
+/// meanwhile), take the mark back, so a pending entry is never left marked.
+pub fn mark_done(identity: &impl KeyValue, message_id: &str) -> Result<(), StoreError> {
+    identity.set(&dkeys::done(message_id), b"")?;
+    let now_final = get_json::<OutboxEntry>(identity, &keys::outbox(message_id))
+        .ok()
+        .flatten()
+        .is_some_and(|e| is_final(e.state()));
+    if !now_final {
+        identity.delete(&dkeys::done(message_id))?;
+    }
+    Ok(())
+}
+
+/// Before an administrator requeues `message_id`, and again after: see the module doc.
+pub fn unmark_done(identity: &impl KeyValue, message_id: &str) -> Result<(), StoreError> {
+    identity.delete(&dkeys::done(message_id))
+}
+
+/// The outbox entries without a done mark, read one `get` each. A finished one found among
+/// them (stored before the marks, or whose mark a crash lost) is marked now.
+pub fn pending_entries(identity: &impl KeyValue) -> Result<Vec<OutboxEntry>, StoreError> {
+    let all = identity.keys()?;
+    let done: std::collections::HashSet<&str> =
+        all.iter().filter_map(|k| k.strip_prefix(dkeys::DONE_PREFIX)).collect();
+    let mut out = Vec::new();
+    for key in &all {
+        let Some(id) = key.strip_prefix(keys::OUTBOX_PREFIX) else { continue };
+        if done.contains(id) {
+            continue;
+        }
+        let Some(entry) = get_json::<OutboxEntry>(identity, key).ok().flatten() else { continue };
+        if is_final(entry.state()) {
+            mark_done(identity, id)?;
+        } else {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
 /// What is known of a message's recipient, for [`prepare`].
 struct Known {
     preferred: Option<Channel>,
@@ -255,7 +311,8 @@ pub fn deliver_due(
     counts: &mut Counts,
 ) -> Result<(), StoreError> {
     let now = (env.now)();
-    let mut due: Vec<OutboxEntry> = entries(identity)?.into_iter().filter(|e| e.is_due(now)).collect();
+    let mut due: Vec<OutboxEntry> =
+        pending_entries(identity)?.into_iter().filter(|e| e.is_due(now)).collect();
     due.sort_by(|a, b| {
         a.message.queued_at.cmp(&b.message.queued_at).then_with(|| a.message.id.cmp(&b.message.id))
     });
@@ -280,6 +337,7 @@ pub fn deliver_due(
         let entry = match claimed {
             Some(Ok(_)) if dead_on_claim => {
                 counts.dead_lettered += 1;
+                mark_done(identity, &candidate.message.id)?;
                 continue;
             }
             Some(Ok(e)) => e,
@@ -325,6 +383,9 @@ pub fn deliver_due(
             e.record(report, &settings.policy)
         })?;
         if let Some(Ok(e)) = recorded {
+            if is_final(e.state()) {
+                mark_done(identity, &e.message.id)?;
+            }
             match e.state() {
                 State::Sent { .. } => counts.sent += 1,
                 State::Failed { .. } => counts.retried += 1,
@@ -674,5 +735,107 @@ mod tests {
         assert_eq!(w.sweep(&Script::new(vec![]), "b").receipts, 1);
         assert!(matches!(w.entry("m1").state(), State::Delivered { .. }));
         assert!(!w.identity.exists(&dkeys::receipt("wamid.1")).unwrap());
+    }
+
+    /// The identity store, counting reads of outbox entries.
+    struct Counting<'a> {
+        inner: &'a MemoryStore,
+        outbox_reads: Cell<usize>,
+    }
+
+    impl KeyValue for Counting<'_> {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            if key.starts_with(keys::OUTBOX_PREFIX) {
+                self.outbox_reads.set(self.outbox_reads.get() + 1);
+            }
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn exists(&self, key: &str) -> Result<bool, StoreError> {
+            self.inner.exists(key)
+        }
+        fn keys(&self) -> Result<Vec<String>, StoreError> {
+            self.inner.keys()
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+            self.inner.increment(key, delta)
+        }
+        fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+            self.inner.set_many(entries)
+        }
+        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.inner.get_many(keys)
+        }
+        fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+            self.inner.compare_and_swap(key, expected, new)
+        }
+    }
+
+    impl World {
+        fn sweep_counting(&self, transport: &impl Transport, claim: &str) -> (Counts, usize) {
+            let now = || Timestamp(self.now.get());
+            let random = || 0u64;
+            let identity = Counting { inner: &self.identity, outbox_reads: Cell::new(0) };
+            let counts = sweep(
+                &self.shared,
+                &identity,
+                transport,
+                &self.settings(),
+                &Env { now: &now, random: &random, claim },
+            )
+            .unwrap();
+            (counts, identity.outbox_reads.get())
+        }
+    }
+
+    #[test]
+    fn a_sweep_reads_only_pending_entries_however_many_were_sent_before() {
+        let w = World::new();
+        let t = Script::new(vec![]);
+        // 300 messages sent by an older version: no done marks.
+        for i in 0..300 {
+            let mut e = sms_message(&format!("old-{i:03}"));
+            e.delivery.state = State::Sent { at: T0 };
+            w.identity.set(&keys::outbox(&e.message.id), &serde_json::to_vec(&e).unwrap()).unwrap();
+        }
+        let (first, reads) = w.sweep_counting(&t, "a");
+        assert_eq!(first, Counts::default());
+        assert!(reads >= 300, "the migration reads each old entry once: {reads}");
+        enqueue(&w.identity, &sms_message("new")).unwrap();
+        let (second, reads) = w.sweep_counting(&t, "b");
+        assert_eq!(second.sent, 1);
+        assert!(reads <= 4, "only the pending one (claim, record, mark check): {reads}");
+        let (third, reads) = w.sweep_counting(&t, "c");
+        assert_eq!((third, reads), (Counts::default(), 0));
+        assert_eq!(t.seen.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_requeued_dead_letter_is_read_and_sent_again_despite_its_done_mark() {
+        let w = World::new();
+        enqueue(&w.identity, &sms_message("m1")).unwrap();
+        let t = Script::new(vec![status(400)]);
+        assert_eq!(w.sweep(&t, "a").dead_lettered, 1);
+        assert!(w.identity.exists(&dkeys::done("m1")).unwrap());
+        // The administrator's requeue, as the component does it.
+        unmark_done(&w.identity, "m1").unwrap();
+        store::update_json(&w.identity, &keys::outbox("m1"), |e: &mut OutboxEntry| e.requeue(T0)).unwrap();
+        unmark_done(&w.identity, "m1").unwrap();
+        assert_eq!(w.sweep(&t, "b").sent, 1);
+    }
+
+    #[test]
+    fn a_done_mark_written_from_a_stale_read_is_taken_back() {
+        let w = World::new();
+        enqueue(&w.identity, &sms_message("m1")).unwrap();
+        // A sweep read the entry finished, then it was requeued: the mark does not stay.
+        mark_done(&w.identity, "m1").unwrap();
+        assert!(!w.identity.exists(&dkeys::done("m1")).unwrap());
+        assert_eq!(w.sweep(&Script::new(vec![]), "a").sent, 1);
     }
 }
