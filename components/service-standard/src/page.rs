@@ -15,7 +15,7 @@ h3{font-size:1rem;margin:0 0 .25rem}\
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}\
 ul{padding-left:1.2rem;margin:.25rem 0}p{margin:.4rem 0}.muted{color:#555;font-size:.9rem}\
 .tag{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:4px;background:#fff3cd;color:#664d03}\
-a{color:#0b6e4f}nav{text-align:right;font-size:.9rem}";
+a{color:#0b6e4f}nav{text-align:right;font-size:.9rem}summary{cursor:pointer}li{margin:.15rem 0}";
 
 /// The whole page in `lang`.
 pub fn render(s: &ServiceStandard, lang: Language) -> String {
@@ -87,26 +87,41 @@ pub fn render(s: &ServiceStandard, lang: Language) -> String {
     );
 
     let _ = write!(h, "<h2>{}</h2>", tr("Hari kerja dan hari libur", "Working days and days off"));
-    let _ = write!(h, "<p>{}: {}.</p><ul>", tr("Hari kerja", "Office days"), esc(&office_days(s, lang)));
-    let mut year = "";
-    for day in &s.calendar.days_off {
-        let this_year = day.date.get(..4).unwrap_or("");
-        if this_year != year {
-            year = this_year;
-            let _ = write!(h, "</ul><h3>{}</h3><ul>", esc(year));
+    let _ = write!(h, "<p>{}: {}.</p>", tr("Hari kerja", "Office days"), esc(&office_days(s, lang)));
+    // One folded list per year: the page stays short on a phone, and a year is one tap away.
+    let mut years: Vec<&str> = s.calendar.days_off.iter().filter_map(|d| d.date.get(..4)).collect();
+    years.dedup();
+    for year in years {
+        let days: Vec<_> = s.calendar.days_off.iter().filter(|d| d.date.starts_with(year)).collect();
+        let _ = write!(
+            h,
+            "<details class=\"card\"><summary><strong>{}</strong>: {} {}</summary><ul>",
+            esc(year),
+            days.len(),
+            tr("hari libur dan cuti bersama", "holidays and collective-leave days")
+        );
+        for day in days {
+            let _ = write!(
+                h,
+                "<li>{} — {} ({})",
+                esc(&date(&day.date, lang)),
+                esc(&day.name),
+                t(&day.kind_label)
+            );
+            if !day.regions.is_empty() {
+                let _ = write!(h, ", {}", esc(&day.regions.join(", ")));
+            }
+            if !day.confirmed {
+                let _ = write!(
+                    h,
+                    " <span class=\"tag\">{}</span>",
+                    tr("belum dikonfirmasi", "not yet confirmed")
+                );
+            }
+            h.push_str("</li>");
         }
-        let _ =
-            write!(h, "<li>{} — {} ({})", esc(&date(&day.date, lang)), esc(&day.name), t(&day.kind_label));
-        if !day.regions.is_empty() {
-            let _ = write!(h, ", {}", esc(&day.regions.join(", ")));
-        }
-        if !day.confirmed {
-            let _ =
-                write!(h, " <span class=\"tag\">{}</span>", tr("belum dikonfirmasi", "not yet confirmed"));
-        }
-        h.push_str("</li>");
+        h.push_str("</ul></details>");
     }
-    h.push_str("</ul>");
     if s.calendar.days_off.iter().any(|d| !d.confirmed) {
         let _ = write!(
             h,
@@ -121,18 +136,18 @@ pub fn render(s: &ServiceStandard, lang: Language) -> String {
     }
 
     let _ = write!(h, "<h2>{}</h2>", tr("Instansi dan yang ditanganinya", "Agencies and what they handle"));
+    h.push_str("<ul>");
     for unit in &s.units {
+        let handles: Vec<String> = unit.handles.iter().map(|x| t(&x.text)).collect();
         let _ = write!(
             h,
-            "<section class=\"card\"><h3>{}</h3><p class=\"muted\">{}</p><ul>",
+            "<li><strong>{}</strong> <span class=\"muted\">({})</span>: {}</li>",
             esc(&unit.name),
-            t(&unit.kind)
+            t(&unit.kind),
+            handles.join("; ")
         );
-        for handles in &unit.handles {
-            let _ = write!(h, "<li>{}</li>", t(&handles.text));
-        }
-        h.push_str("</ul></section>");
     }
+    h.push_str("</ul>");
     let _ = write!(h, "<p>{}</p>", t(&s.unmatched));
 
     let _ = write!(h, "<h2>{}</h2><ul>", tr("Saluran pengaduan", "Complaint channels"));

@@ -202,7 +202,10 @@ mod browser {
             c.find(fantoccini::Locator::Css("h1")).await.unwrap();
             let shown = c.execute("return document.documentElement.lang", vec![]).await.unwrap();
             assert_eq!(shown, lang, "{PAGE}{query}");
-            for width in [320u32, 360, 375] {
+            // Folded (as it opens) and with every year's closed days unfolded.
+            for (width, unfold) in [320u32, 360, 375].into_iter().flat_map(|w| [(w, false), (w, true)]) {
+                let js = format!("document.querySelectorAll('details').forEach(d => d.open = {unfold})");
+                c.execute(&js, vec![]).await.unwrap();
                 c.set_window_size(width, 800).await.unwrap();
                 let v = c
                     .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
@@ -211,9 +214,14 @@ mod browser {
                 let (page, viewport) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
                 assert!(viewport <= width as u64, "the window did not shrink to {width}: {viewport}");
                 if page > viewport {
-                    too_wide.push(format!("{PAGE}{query} at {width} px: {page} px wide in {viewport}"));
+                    too_wide.push(format!(
+                        "{PAGE}{query} at {width} px (unfolded: {unfold}): {page} px wide in {viewport}"
+                    ));
                 }
             }
+            c.execute("document.querySelectorAll('details').forEach(d => d.open = false)", vec![])
+                .await
+                .unwrap();
             if std::env::var_os("NTBCARE_SCREENSHOTS").is_some() {
                 let height = c.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap();
                 let height = height.as_u64().unwrap_or(1400).clamp(600, 12000) as u32;
