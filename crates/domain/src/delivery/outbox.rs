@@ -280,10 +280,14 @@ impl OutboxEntry {
                 self.delivery.provider_message_id = provider_message_id;
                 self.delivery.state = State::Sent { at: now };
             }
-            Outcome::Retry { reason } => {
+            Outcome::Retry { reason, not_before } => {
                 self.delivery.last_error = Some(reason);
                 self.delivery.state = match policy.next_attempt_at(self.delivery.attempts, now, random) {
-                    Some(next_attempt_at) => State::Failed { next_attempt_at },
+                    // The provider's own word on when (Retry-After) wins over a shorter backoff.
+                    Some(next_attempt_at) => State::Failed {
+                        next_attempt_at: not_before
+                            .map_or(next_attempt_at, |n| n.instant(now).max(next_attempt_at)),
+                    },
                     None => State::DeadLetter { at: now },
                 };
             }
@@ -384,7 +388,7 @@ mod tests {
     }
 
     fn retry() -> Outcome {
-        Outcome::Retry { reason: "twilio 503".into() }
+        Outcome::Retry { reason: "twilio 503".into(), not_before: None }
     }
 
     fn receipt(id: &str, state: DeliveryState, ms: i64) -> DeliveryStatus {
@@ -587,5 +591,19 @@ mod tests {
         assert!(e.is_due(T0));
         let bad = br#"{"id":"abc","ticket":"t","template":"x","language":"id","channel":"pigeon","recipient":"r","fields":[],"queued_at":1}"#;
         assert!(serde_json::from_slice::<OutboxEntry>(bad).unwrap_err().to_string().contains("pigeon"));
+    }
+
+    #[test]
+    fn a_retry_waits_at_least_as_long_as_the_provider_asked() {
+        let policy = RetryPolicy { max_attempts: 5, base_delay_ms: 300, max_delay_ms: 1200 };
+        let mut e = entry();
+        e.claim("a", at(0), 60_000, &policy).unwrap();
+        let told = Outcome::Retry {
+            reason: "twilio 429".into(),
+            not_before: Some(super::super::outcome::NotBefore::Seconds(4)),
+        };
+        e.record(report("a", told, at(1_000)), &policy).unwrap();
+        assert_eq!(e.state(), &State::Failed { next_attempt_at: at(5_000) }, "not 0.3-1.2 s later");
+        assert!(!e.is_due(at(4_999)));
     }
 }

@@ -21,8 +21,12 @@ use crate::clock::Timestamp;
 pub enum Outcome {
     /// The provider accepted the message; its id for it when the answer carried one.
     Delivered { provider_message_id: Option<String> },
-    /// Try again later.
-    Retry { reason: String },
+    /// Try again later; not before `not_before` when the provider said so (`Retry-After`).
+    Retry {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_before: Option<NotBefore>,
+    },
     /// Trying again cannot help.
     Permanent { reason: String },
 }
@@ -30,8 +34,58 @@ pub enum Outcome {
 impl Outcome {
     /// The request never got an answer (DNS, connection, TLS, timeout).
     pub fn transport_error(error: &str) -> Outcome {
-        Outcome::Retry { reason: format!("transport: {}", clip(error)) }
+        Outcome::Retry { reason: format!("transport: {}", clip(error)), not_before: None }
     }
+}
+
+/// A provider's `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotBefore {
+    /// This many seconds after the answer.
+    Seconds(u64),
+    /// This instant.
+    At(Timestamp),
+}
+
+impl NotBefore {
+    /// The first instant a retry may go, for an answer received at `now`.
+    pub fn instant(self, now: Timestamp) -> Timestamp {
+        match self {
+            NotBefore::Seconds(s) => {
+                Timestamp(now.0.saturating_add((s.min(i64::MAX as u64 / 1000) * 1000) as i64))
+            }
+            NotBefore::At(t) => t,
+        }
+    }
+
+    /// Read a `Retry-After` value; `None` if it is neither form.
+    pub fn parse(value: &str) -> Option<NotBefore> {
+        let v = value.trim();
+        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            return v.parse().ok().map(NotBefore::Seconds);
+        }
+        http_date(v).map(NotBefore::At)
+    }
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP senders must use.
+fn http_date(v: &str) -> Option<Timestamp> {
+    let rest = v.split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let day: u32 = day.parse().ok()?;
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
+    let year: i32 = year.parse().ok()?;
+    let hms: Vec<u32> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else { return None };
+    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
+        return None;
+    }
+    let days = crate::clock::days_from_civil(year, month, day);
+    Some(Timestamp((days * 86_400 + i64::from(*h) * 3600 + i64::from(*m) * 60 + i64::from(*s)) * 1000))
 }
 
 /// Meta error codes worth retrying although Meta answers them with 400: API unknown/service
@@ -82,7 +136,11 @@ pub fn classify(provider: Provider, status: u16, headers: &[(String, String)], b
         Provider::SmsGateway | Provider::Sendgrid => false,
     };
     if matches!(status, 408 | 429 | 500..=599) || retryable_code {
-        Outcome::Retry { reason }
+        let not_before = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| NotBefore::parse(v));
+        Outcome::Retry { reason, not_before }
     } else {
         Outcome::Permanent { reason }
     }
@@ -204,7 +262,7 @@ mod tests {
             );
         }
         assert!(
-            matches!(Outcome::transport_error("connection refused"), Outcome::Retry { reason } if reason.contains("refused"))
+            matches!(Outcome::transport_error("connection refused"), Outcome::Retry { reason, .. } if reason.contains("refused"))
         );
     }
 
@@ -285,5 +343,17 @@ mod tests {
         let p = RetryPolicy { max_attempts: u32::MAX, base_delay_ms: u64::MAX / 2, max_delay_ms: u64::MAX };
         let t = p.next_attempt_at(100, Timestamp(i64::MAX - 10), u64::MAX).unwrap();
         assert_eq!(t, Timestamp(i64::MAX));
+    }
+
+    #[test]
+    fn a_providers_retry_after_is_read_in_seconds_or_as_an_http_date() {
+        let after = |v: &str| match classify(Provider::Twilio, 429, &h(&[("Retry-After", v)]), b"") {
+            Outcome::Retry { not_before, .. } => not_before,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(after("4"), Some(NotBefore::Seconds(4)));
+        assert_eq!(after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(NotBefore::At(Timestamp(784_111_777_000))));
+        assert_eq!(after("soon"), None);
+        assert_eq!(NotBefore::Seconds(4).instant(Timestamp(1_000)), Timestamp(5_000));
     }
 }
