@@ -32,6 +32,9 @@ pub enum Behaviour {
     Accept,
     /// Answer this status with a provider-shaped error body.
     Status(u16),
+    /// Answer 429 with a provider-shaped error body and `Retry-After: <value>` (seconds or
+    /// an HTTP date), as a rate-limited provider does.
+    RetryAfter(&'static str),
     /// Read the request, then hold the connection without answering for this long and
     /// close it: a provider that timed out.
     Stall(Duration),
@@ -236,6 +239,9 @@ impl FakeProvider {
                 return;
             }
             Behaviour::Status(code) => (code, vec![], self.error_body(code), None),
+            Behaviour::RetryAfter(value) => {
+                (429, vec![("retry-after".to_string(), value.to_string())], self.error_body(429), None)
+            }
             Behaviour::Accept | Behaviour::Slow(_) => {
                 if let Behaviour::Slow(d) = behaviour {
                     std::thread::sleep(d);

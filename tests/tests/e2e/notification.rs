@@ -325,6 +325,24 @@ fn a_provider_answering_500_is_retried_until_it_accepts_and_delivers_once() {
     assert!(m["last_error"].as_str().unwrap().contains("500"), "{m}");
 }
 
+/// Twilio rate-limits with `429` and `Retry-After: 4`: the message is not tried again before
+/// those 4 seconds (the backoff alone would have retried after 0.3-1.2 s), then goes once.
+#[test]
+fn a_rate_limited_message_waits_as_long_as_the_provider_says_before_its_retry() {
+    let p = Providers::start();
+    p.twilio.script([Behaviour::RetryAfter("4")]);
+    let app = p.app();
+    submit(&app, web_complaint("id"));
+    let before =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert_eq!(sweep(&app)["retried"], 1);
+    let m = message(&outbox(&app), "complaint-received").clone();
+    let next = m["next_attempt_at"].as_i64().unwrap_or_else(|| panic!("a retry time: {m}"));
+    assert!(next >= before + 4_000, "retry at {next}, answered after {before}: {m}");
+    sweep(&app);
+    assert_eq!(p.twilio.requests().len(), 1, "nothing sent before the provider's time");
+}
+
 #[test]
 fn a_provider_that_times_out_is_retried_and_delivers_once() {
     let p = Providers::start();
