@@ -704,6 +704,26 @@ mod tests {
     }
 
     #[test]
+    fn followed_up_means_completed_or_confirmed_and_answered_stays_its_own_measure() {
+        use crate::measures::facts::{answered as was_answered, followed_up};
+        let mut c = answered();
+        assert!(was_answered(&c) && !followed_up(&c));
+        act(&mut c, &liaison("pemkot-mataram"), GOOD_REPORT).unwrap();
+        assert!(followed_up(&c));
+        // The complainant's confirmation counts without the unit's report.
+        let mut confirmed = answered();
+        let rating =
+            RatingRequest { score: 4, resolved: crate::complaint::Resolution::Partly, comment: None };
+        rate(&mut confirmed, rating, Timestamp(2_000)).unwrap();
+        assert_eq!(confirmed.status, CaseStatus::Closed);
+        assert!(followed_up(&confirmed));
+        // A record answered before completion was a step counts its answer, as it did then.
+        let mut legacy = answered();
+        legacy.case.completion = None;
+        assert!(followed_up(&legacy));
+    }
+
+    #[test]
     fn a_unit_that_needs_a_field_inspection_gets_the_longer_completion_step() {
         let mut c = case();
         c.status = CaseStatus::InProgress;

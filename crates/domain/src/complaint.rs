@@ -689,6 +689,10 @@ pub struct OwnView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
     pub can_rate: bool,
+    /// When the unit reported the follow-up of the latest answer done; absent while it is
+    /// still to be done (the complainant's rating then confirms or disputes the answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -731,6 +735,12 @@ impl Complaint {
             question,
             rating: self.case.rating.clone(),
             can_rate: self.status == CaseStatus::Responded,
+            completed_at: self
+                .case
+                .completion
+                .as_ref()
+                .and_then(|d| d.completed_at)
+                .map(|t| t.to_rfc3339_wita()),
         }
     }
 

@@ -392,6 +392,7 @@ fn an_answer_closes_by_itself_only_once_the_unit_reports_the_follow_up_done() {
         .get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", &secret)])
         .unwrap();
     assert!(own.body.contains("aspal panas pada hari Senin"), "{}", own.body);
+    assert!(own.json().unwrap()["completed_at"].is_string(), "{}", own.body);
     let report = sweep(&desk, &ntbcare_tests::rfc3339_days_from_now(40));
     assert_eq!(report["closed"], 1, "{report}");
     let public = desk.app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
