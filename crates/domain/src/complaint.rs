@@ -6,6 +6,8 @@
 //! [`Complaint`] record: the record is what agencies, reports and LAPOR! may see, and for an
 //! anonymous or confidential complaint it carries nothing that identifies the reporter.
 
+pub mod clocks;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -564,7 +566,7 @@ pub struct CaseState {
     /// The completion step the latest answer opened: the unit must report the follow-up
     /// done (or the complainant confirm it) before the case may close. None on a record
     /// answered before completion was a step of its own: for such a record the answer
-    /// stands for the completion, as it did when it was given (see `casework::clocks`).
+    /// stands for the completion, as it did when it was given (see [`clocks`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion: Option<Completion>,
 }

@@ -4,7 +4,7 @@
 //! instead of parsing every open case's full record and working out its deadlines.
 //!
 //! - **Deadlines are worked out when the case changes**, by the same function casework uses
-//!   (`casework::clocks::deadlines`, through `OpenCase::of`): they depend on the time of
+//!   (`complaint::clocks::deadlines`, through `OpenCase::of`): they depend on the time of
 //!   reading only while the clock is paused for the complainant, and such a case is kept
 //!   without a view (`None`) and read from its record.
 //! - **Where**: one JSON map per queue, ticket → `[version, view]`, under

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::casework::clocks;
 use crate::clock::Timestamp;
+use crate::complaint::clocks;
 use crate::complaint::{Channel, Complaint};
 use crate::directory::{Directory, UnitId};
 use crate::keys::TRIAGE;
