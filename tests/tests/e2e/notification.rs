@@ -325,6 +325,48 @@ fn a_provider_answering_500_is_retried_until_it_accepts_and_delivers_once() {
     assert!(m["last_error"].as_str().unwrap().contains("500"), "{m}");
 }
 
+/// Sweeps that overlap (the scheduler's and an administrator's, or two replicas) share the
+/// work: every one answers 200 (none "is being created; try again"), and each citizen's
+/// acknowledgement goes out exactly once.
+#[test]
+fn overlapping_sweeps_all_answer_and_send_each_message_once() {
+    let p = Providers::start();
+    let app = p.app();
+    const CITIZENS: usize = 12;
+    for i in 0..CITIZENS {
+        let mut body = web_complaint("id");
+        body["reporter"]["phone"] = json!(format!("08123456{i:04}"));
+        submit(&app, body);
+    }
+    for _round in 0..3 {
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let sweeps: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        app.post_raw("/api/v1/notifications/sweep", "application/json", b"", &[INTERNAL])
+                            .unwrap()
+                            .status
+                    })
+                })
+                .collect();
+            sweeps.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+    let to: Vec<String> = p
+        .twilio
+        .accepted()
+        .iter()
+        .filter_map(|r| {
+            String::from_utf8_lossy(&r.body)
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("To=").map(str::to_string))
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = to.iter().collect();
+    assert_eq!((to.len(), distinct.len()), (CITIZENS, CITIZENS), "{to:?}");
+}
+
 /// Twilio rate-limits with `429` and `Retry-After: 4`: the message is not tried again before
 /// those 4 seconds (the backoff alone would have retried after 0.3-1.2 s), then goes once.
 #[test]
