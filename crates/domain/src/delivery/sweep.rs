@@ -116,8 +116,8 @@ pub fn enqueue(identity: &impl KeyValue, entry: &OutboxEntry) -> Result<bool, St
     if identity.exists(&key)? {
         return Ok(false);
     }
-    store::create_once(identity, &key, &serde_json::to_vec(entry).expect("entries encode"))?;
-    Ok(true)
+    // Another sweep creating it meanwhile is waited for, and then it is not ours to count.
+    store::created_here(identity, &key, &serde_json::to_vec(entry).expect("entries encode"))
 }
 
 /// Step 1.
