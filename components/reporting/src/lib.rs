@@ -7,6 +7,7 @@
 //! rendered on the server with inline SVG charts (`pages`): nothing is fetched from outside,
 //! so they work on an office network without internet.
 
+mod cron;
 mod pages;
 
 use ntbcare_domain::clock::{Clock, Timestamp};
@@ -19,11 +20,11 @@ use ntbcare_domain::measures::csv::{complaint_row, ComplaintPages, Csv, COMPLAIN
 use ntbcare_domain::measures::live::{backlog_of, Backlog, OverdueCase};
 use ntbcare_domain::measures::metric;
 use ntbcare_domain::measures::read::{self, compute_from_records, month_rows, read_tallies, total, MonthRow};
-use ntbcare_domain::measures::tally::{rebuild, FIRST_YEAR};
+use ntbcare_domain::measures::tally::{self, rebuild, FIRST_YEAR};
 use ntbcare_domain::measures::{facts, open_data, scorecard, Context, Dim, Filter, Measures, Month};
 use ntbcare_domain::org::Principal;
 use ntbcare_domain::store::KeyValue;
-use ntbcare_domain::summary::{summary_keys, Summary};
+use ntbcare_domain::summary::Summary;
 use ntbcare_platform::http::{self as web, json_response};
 use ntbcare_platform::{ApiError, ApiResult, SpinStore, SystemClock};
 use serde::Serialize;
@@ -64,17 +65,25 @@ async fn send(out: ResponseOutparam, mut response: Response) {
 fn route(req: Request) -> ApiResult {
     let path = web::path(&req).trim_end_matches('/').to_string();
     let get = req.method() == &Method::Get;
+    let post = req.method() == &Method::Post;
+    if get || post {
+        if let Some(allowed) = parameters(&path) {
+            check_parameters(&req, allowed)?;
+        }
+    }
     match path.as_str() {
         "/api/v1/reports/health" if get => Ok(web::health("reporting")),
-        "/api/v1/reports/summary" if get => summary(),
+        "/api/v1/reports/summary" if get => summary(&req),
         "/api/v1/reports/measures" if get => measures(&req),
         "/api/v1/reports/measures.csv" if get => measures_csv(&req),
         "/api/v1/reports/scorecard" if get => scorecard_json(&req),
         "/api/v1/reports/overdue" if get => overdue(&req),
         "/api/v1/reports/open-data" if get => open_data_json(&req),
+        "/api/v1/reports/open-data.csv" if get => open_data_csv(&req),
         "/api/v1/reports/semester" if get => semester(&req),
         "/api/v1/reports/dashboard" if get => dashboard(&req),
-        "/api/v1/reports/rebuild" if req.method() == &Method::Post => rebuild_tallies(&req),
+        "/api/v1/reports/rebuild" if post => rebuild_tallies(&req),
+        "/api/v1/reports/reconcile" if post => reconcile_route(&req),
         "/api/v1/reports/health"
         | "/api/v1/reports/summary"
         | "/api/v1/reports/measures"
@@ -83,11 +92,66 @@ fn route(req: Request) -> ApiResult {
         | "/api/v1/reports/scorecard"
         | "/api/v1/reports/overdue"
         | "/api/v1/reports/open-data"
+        | "/api/v1/reports/open-data.csv"
         | "/api/v1/reports/semester"
         | "/api/v1/reports/dashboard"
-        | "/api/v1/reports/rebuild" => Err(ApiError::method_not_allowed()),
+        | "/api/v1/reports/rebuild"
+        | "/api/v1/reports/reconcile" => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// The filters every report honours: `unit` (the unit responsible now), `region`
+/// (regency/city), `channel`, `category`, then the period of receipt `from` and `to`.
+const FILTERS: [&str; 6] = ["unit", "region", "channel", "category", "from", "to"];
+
+/// The query parameters each route reads, beyond [`FILTERS`] (`None`: a route that is not a
+/// report). Any other parameter is refused: a misspelt filter must never silently answer
+/// the province-wide figure.
+fn parameters(path: &str) -> Option<&'static [&'static str]> {
+    Some(match path {
+        "/api/v1/reports/health" => &["-"],
+        "/api/v1/reports/summary"
+        | "/api/v1/reports/measures"
+        | "/api/v1/reports/complaints.csv"
+        | "/api/v1/reports/open-data"
+        | "/api/v1/reports/open-data.csv" => &[],
+        "/api/v1/reports/measures.csv" => &["by"],
+        "/api/v1/reports/scorecard" => &["min"],
+        // As of now: no period.
+        "/api/v1/reports/overdue" => &["-from", "-to"],
+        "/api/v1/reports/semester" => &["year", "half", "min", "lang", "-from", "-to"],
+        "/api/v1/reports/dashboard" => &["lang"],
+        "/api/v1/reports/rebuild" => &["-", "dry_run"],
+        "/api/v1/reports/reconcile" => &["-", "year"],
+        _ => return None,
+    })
+}
+
+/// Refuse a parameter the route does not read (400, saying which and what it reads).
+/// `extra` adds to [`FILTERS`]; `-` there means "no filters", `-from` "not this filter".
+fn check_parameters(req: &Request, extra: &[&str]) -> ApiResult<()> {
+    let no_filters = extra.contains(&"-");
+    let mut known: Vec<&str> = if no_filters {
+        vec![]
+    } else {
+        FILTERS.iter().copied().filter(|f| !extra.contains(&format!("-{f}").as_str())).collect()
+    };
+    known.extend(extra.iter().copied().filter(|e| !e.starts_with('-')));
+    let pairs = ntbcare_domain::channels::parse_urlencoded(req.query().as_bytes()).map_err(|_| {
+        bad_request("bad-query", "Parameter kueri tidak dapat dibaca.", "The query string cannot be read.")
+    })?;
+    for (name, _) in pairs {
+        if !known.contains(&name.as_str()) {
+            let list = if known.is_empty() { "-".to_string() } else { known.join(", ") };
+            return Err(bad_request(
+                "unknown-parameter",
+                format!("Parameter `{name}` tidak dikenal untuk laporan ini; yang dikenal: {list}."),
+                format!("`{name}` is not a parameter of this report; it reads: {list}."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn now() -> Timestamp {
@@ -283,11 +347,26 @@ fn period_json(months: &[Month]) -> serde_json::Value {
     })
 }
 
-fn summary() -> ApiResult {
+/// The headline figures, for anyone: the same filters and period as every report (twelve
+/// months to this one by default), counted by the unit responsible now.
+fn summary(req: &Request) -> ApiResult {
     let store = SpinStore::open_default()?;
-    let directory = directory(&store)?;
-    let values = store.get_many(&summary_keys(&directory))?;
-    Ok(json_response(200, &Summary::from_counters(&directory, &values)?))
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let f = filter(req, &dir, &Scope::OpenData)?;
+    let (source, summary) = if f.pairs().is_empty() {
+        ("tallies", Summary::from_tallies(&store, &dir, &months)?)
+    } else {
+        ("records", Summary::from_records(&store, &dir, &f, &months, Context::seed())?)
+    };
+    let mut answer = serde_json::to_value(&summary).map_err(|e| ApiError::internal(e.to_string()))?;
+    answer["period"] = period_json(&months);
+    answer["filter"] = serde_json::to_value(&f).map_err(|e| ApiError::internal(e.to_string()))?;
+    answer["source"] = json!(source);
+    answer["by_unit_means"] = json!(
+        "the unit responsible now; by_unit_at_receipt: routing's choice at receipt, province-wide, all time"
+    );
+    Ok(json_response(200, &answer))
 }
 
 fn measures(req: &Request) -> ApiResult {
@@ -346,6 +425,7 @@ struct ComplaintsExport {
 /// One row per complaint received in the period (no reporter identity, no description):
 /// everything that can refuse the request is checked here, before the status is sent.
 fn complaints_csv(req: &Request) -> ApiResult<ComplaintsExport> {
+    check_parameters(req, &[])?;
     let scope = officer_scope(req)?;
     let store = SpinStore::open_default()?;
     let dir = directory(&store)?;
@@ -413,10 +493,11 @@ fn breakdown(
     dim: Option<Dim>,
     months: &[Month],
     metrics: &[usize],
+    f: &Filter,
 ) -> ApiResult<Vec<(String, String, Vec<i64>)>> {
     let values: Vec<(String, String)> = match dim {
         None | Some(Dim::All) => {
-            let series = read_tallies(store, Dim::All, facts::PROVINCE, months, &[])?;
+            let series = figures(store, f, months)?.series;
             return Ok(months.iter().zip(series).map(|(m, t)| (m.to_string(), m.to_string(), t)).collect());
         }
         Some(Dim::Unit) => {
@@ -441,10 +522,47 @@ fn breakdown(
             .collect(),
     };
     let keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
-    let all = read::table_metrics();
-    let metrics = if metrics.is_empty() { &all[..] } else { metrics };
-    let tables = read::read_table_of(store, dim.unwrap_or(Dim::All), &keys, months, metrics)?;
+    let dim = dim.unwrap_or(Dim::All);
+    let tables = if f.pairs().is_empty() {
+        let all = read::table_metrics();
+        let metrics = if metrics.is_empty() { &all[..] } else { metrics };
+        read::read_table_of(store, dim, &keys, months, metrics)?
+    } else {
+        breakdown_from_records(store, dim, &keys, months, f)?
+    };
     Ok(values.into_iter().zip(tables).map(|((k, n), t)| (k, n, t)).collect())
+}
+
+/// A breakdown under a filter, which no tally cell answers: one pass over the records of the
+/// period's years, each complaint the filter selects added to its value's row.
+fn breakdown_from_records(
+    store: &SpinStore,
+    dim: Dim,
+    values: &[String],
+    months: &[Month],
+    f: &Filter,
+) -> ApiResult<Vec<Vec<i64>>> {
+    let mut rows = vec![vec![0; metric::METRICS]; values.len()];
+    let (first, last) = (months[0], months[months.len() - 1]);
+    let ctx = Context::seed();
+    ntbcare_domain::measures::tally::for_each_complaint(store, years(months), |c| {
+        let fx = facts(&c, ctx);
+        if fx.month < first || fx.month > last || !f.matches(&fx) {
+            return;
+        }
+        if let Some(i) = values.iter().position(|v| v == fx.coord(dim)) {
+            read::add_into(&mut rows[i], &vec_of(&fx.values));
+        }
+    })?;
+    Ok(rows)
+}
+
+fn vec_of(values: &[(usize, i64)]) -> Vec<i64> {
+    let mut v = vec![0; metric::METRICS];
+    for (m, n) in values {
+        v[*m] += n;
+    }
+    v
 }
 
 fn by_param(req: &Request) -> ApiResult<Option<Dim>> {
@@ -467,7 +585,12 @@ fn measures_csv(req: &Request) -> ApiResult {
     let dir = directory(&store)?;
     let months = period(req)?;
     let by = by_param(req)?;
-    let mut rows = breakdown(&store, &dir, by, &months, &[])?;
+    let f = match &scope {
+        // A unit's own row is its `by=unit` row: the unit is the breakdown, not a filter.
+        Scope::Unit(_) => filter(req, &dir, &Scope::Everything)?,
+        _ => filter(req, &dir, &scope)?,
+    };
+    let mut rows = breakdown(&store, &dir, by, &months, &[], &f)?;
     if let Scope::Unit(own) = &scope {
         if by != Some(Dim::Unit) {
             return Err(forbidden("a unit exports its own figures only: by=unit"));
@@ -525,11 +648,17 @@ fn measures_csv(req: &Request) -> ApiResult {
     Ok(csv_response(&format!("ukuran-{by_name}-{}-{}.csv", months[0], months[months.len() - 1]), csv.bytes))
 }
 
-fn min_complaints(req: &Request) -> i64 {
-    web::query_param(req, "min")
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(scorecard::DEFAULT_MIN_COMPLAINTS)
-        .clamp(1, 100_000)
+fn min_complaints(req: &Request) -> ApiResult<i64> {
+    match web::query_param(req, "min").filter(|m| !m.is_empty()) {
+        None => Ok(scorecard::DEFAULT_MIN_COMPLAINTS),
+        Some(m) => m.parse::<i64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+            bad_request(
+                "bad-min",
+                "`min` harus bilangan bulat 1 sampai 100000.",
+                "`min` must be a whole number from 1 to 100000.",
+            )
+        }),
+    }
 }
 
 fn scorecard_rows(
@@ -537,8 +666,14 @@ fn scorecard_rows(
     dir: &Directory,
     months: &[Month],
     min: i64,
+    f: &Filter,
 ) -> ApiResult<Vec<scorecard::ScoreRow>> {
-    let rows = breakdown(store, dir, Some(Dim::Unit), months, &[])?;
+    // The unit filter picks rows; the other filters narrow what each row counts.
+    let others = Filter { unit: None, ..f.clone() };
+    let mut rows = breakdown(store, dir, Some(Dim::Unit), months, &[], &others)?;
+    if let Some(u) = &f.unit {
+        rows.retain(|(k, _, _)| k == u);
+    }
     Ok(scorecard::rank(rows.iter().map(|(k, n, t)| scorecard::row(k, n, t)).collect(), min))
 }
 
@@ -547,18 +682,20 @@ fn scorecard_json(req: &Request) -> ApiResult {
     let store = SpinStore::open_default()?;
     let dir = directory(&store)?;
     let months = period(req)?;
-    let min = min_complaints(req);
-    let mut rows = scorecard_rows(&store, &dir, &months, min)?;
-    if let Scope::Unit(own) = &scope {
-        rows.retain(|r| r.unit == own.as_str());
-    }
-    Ok(json_response(200, &json!({ "period": period_json(&months), "min_complaints": min, "units": rows })))
+    let min = min_complaints(req)?;
+    let f = filter(req, &dir, &scope)?;
+    let rows = scorecard_rows(&store, &dir, &months, min, &f)?;
+    Ok(json_response(
+        200,
+        &json!({ "period": period_json(&months), "filter": f, "min_complaints": min, "units": rows }),
+    ))
 }
 
 /// Aggregates for anyone: no personal data, small counts suppressed.
 #[derive(Serialize)]
 pub(crate) struct OpenData {
     pub(crate) period: serde_json::Value,
+    pub(crate) filter: Filter,
     pub(crate) suppression: serde_json::Value,
     pub(crate) province: open_data::OpenRow,
     pub(crate) by_month: Vec<open_data::OpenRow>,
@@ -568,9 +705,9 @@ pub(crate) struct OpenData {
     pub(crate) by_unit: Vec<open_data::OpenRow>,
 }
 
-fn open_data_of(store: &SpinStore, dir: &Directory, months: &[Month]) -> ApiResult<OpenData> {
+fn open_data_of(store: &SpinStore, dir: &Directory, months: &[Month], f: &Filter) -> ApiResult<OpenData> {
     let table = |dim: Option<Dim>| -> ApiResult<Vec<open_data::OpenRow>> {
-        let rows = breakdown(store, dir, dim, months, &[])?;
+        let rows = breakdown(store, dir, dim, months, &[], f)?;
         let received: Vec<i64> = rows.iter().map(|(_, _, t)| t[0]).collect();
         let mut out: Vec<open_data::OpenRow> =
             rows.iter().map(|(k, n, t)| open_data::open_row(k, n, t)).collect();
@@ -586,9 +723,10 @@ fn open_data_of(store: &SpinStore, dir: &Directory, months: &[Month]) -> ApiResu
         Ok(out)
     };
     let by_month = table(None)?;
-    let province_series = read_tallies(store, Dim::All, facts::PROVINCE, months, &[])?;
+    let province_series = figures(store, f, months)?.series;
     Ok(OpenData {
         period: period_json(months),
+        filter: f.clone(),
         suppression: json!({
             "min_count": open_data::MIN_COUNT,
             "rule": "counts from 1 to 4 are withheld (null), with the next smallest in a table when only one is; rates only where both parts could be published",
@@ -608,7 +746,68 @@ fn open_data_json(req: &Request) -> ApiResult {
     let store = SpinStore::open_default()?;
     let dir = directory(&store)?;
     let months = period(req)?;
-    let mut resp = json_response(200, &open_data_of(&store, &dir, &months)?);
+    let f = filter(req, &dir, &Scope::OpenData)?;
+    let mut resp = json_response(200, &open_data_of(&store, &dir, &months, &f)?);
+    resp.set_header("access-control-allow-origin", "*");
+    Ok(resp)
+}
+
+/// Open data as CSV, for anyone: one row per table row (`table` says which: province,
+/// month, region, category, channel, unit). A withheld figure is an **empty cell**, never a
+/// zero (a spreadsheet then leaves it out of sums instead of adding a false 0), and the row's
+/// `disembunyikan` column says `ya` when anything in it was withheld.
+fn open_data_csv(req: &Request) -> ApiResult {
+    caller(req)?;
+    let store = SpinStore::open_default()?;
+    let dir = directory(&store)?;
+    let months = period(req)?;
+    let f = filter(req, &dir, &Scope::OpenData)?;
+    let d = open_data_of(&store, &dir, &months, &f)?;
+    let mut csv = Csv::new(&[
+        "table",
+        "key",
+        "name",
+        "received",
+        "verified",
+        "followed_up",
+        "closed",
+        "follow_up_rate",
+        "answered_within_deadline_share",
+        "median_days_to_first_answer",
+        "mean_rating",
+        "disembunyikan",
+    ]);
+    let n = |x: Option<i64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let r = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let tables: [(&str, &[open_data::OpenRow]); 6] = [
+        ("province", std::slice::from_ref(&d.province)),
+        ("month", &d.by_month),
+        ("region", &d.by_region),
+        ("category", &d.by_category),
+        ("channel", &d.by_channel),
+        ("unit", &d.by_unit),
+    ];
+    for (table, rows) in tables {
+        for row in rows {
+            let fields = [
+                table.to_string(),
+                row.key.clone(),
+                row.name.clone(),
+                n(row.received),
+                n(row.verified),
+                n(row.followed_up),
+                n(row.closed),
+                r(row.follow_up_rate),
+                r(row.answered_within_deadline_share),
+                r(row.median_days_to_first_answer),
+                r(row.mean_rating),
+                if row.suppressed { "ya" } else { "tidak" }.to_string(),
+            ];
+            csv.row(fields.iter().map(String::as_str));
+        }
+    }
+    let mut resp =
+        csv_response(&format!("data-terbuka-{}-{}.csv", months[0], months[months.len() - 1]), csv.bytes);
     resp.set_header("access-control-allow-origin", "*");
     Ok(resp)
 }
@@ -621,7 +820,11 @@ fn rebuild_tallies(req: &Request) -> ApiResult {
     let dry_run = web::query_param(req, "dry_run").is_some_and(|v| v == "true" || v == "1");
     let store = SpinStore::open_default()?;
     let year = now().wita().year;
-    let report = rebuild(&store, FIRST_YEAR..=year, Context::seed(), dry_run)?;
+    let report = if dry_run {
+        rebuild(&store, FIRST_YEAR..=year, Context::seed(), true)?
+    } else {
+        with_repair_lease(&store, || Ok(rebuild(&store, FIRST_YEAR..=year, Context::seed(), false)?))?
+    };
     let index = ntbcare_domain::open_index::rebuild(&store, &directory(&store)?, dry_run)?;
     let mut answer = serde_json::to_value(&report).map_err(|e| ApiError::internal(e.to_string()))?;
     answer["open_index"] = serde_json::to_value(&index).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -654,20 +857,20 @@ fn dashboard(req: &Request) -> ApiResult {
     let months = period(req)?;
     let page = match &scope {
         Scope::OpenData => pages::public_dashboard(
-            &open_data_of(&store, &dir, &months)?,
+            &open_data_of(&store, &dir, &months, &filter(req, &dir, &scope)?)?,
             lang,
             &pages::Nav::new(req.query(), false),
         ),
         Scope::Everything | Scope::Unit(_) => {
-            let f = narrow(Filter::default(), &scope)?;
+            let f = filter(req, &dir, &scope)?;
             let fig = figures(&store, &f, &months)?;
             let (backlog, overdue) = live(&store, &dir, &f)?;
             // The charts show follow-up rates: two metrics a unit or region, not thirteen.
             let rates = [metric::VERIFIED, metric::FOLLOWED_UP];
             let (units, regions) = if matches!(scope, Scope::Everything) {
                 (
-                    breakdown(&store, &dir, Some(Dim::Unit), &months, &rates)?,
-                    breakdown(&store, &dir, Some(Dim::Region), &months, &rates)?,
+                    breakdown(&store, &dir, Some(Dim::Unit), &months, &rates, &f)?,
+                    breakdown(&store, &dir, Some(Dim::Region), &months, &rates, &f)?,
                 )
             } else {
                 (vec![], vec![])
@@ -710,8 +913,9 @@ fn semester(req: &Request) -> ApiResult {
     let months = from.through(to);
     let store = SpinStore::open_default()?;
     let dir = directory(&store)?;
-    let series = read_tallies(&store, Dim::All, facts::PROVINCE, &months, &[])?;
-    let min = min_complaints(req);
+    let f = filter(req, &dir, &Scope::Everything)?;
+    let series = figures(&store, &f, &months)?.series;
+    let min = min_complaints(req)?;
     let page = pages::semester(&pages::Semester {
         lang,
         nav: pages::Nav::new(req.query(), true),
@@ -720,12 +924,93 @@ fn semester(req: &Request) -> ApiResult {
         months: &months,
         measures: Measures::from_totals(&total(&series)),
         trend: month_rows(&months, &series),
-        scorecard: scorecard_rows(&store, &dir, &months, min)?,
+        scorecard: scorecard_rows(&store, &dir, &months, min, &f)?,
         min_complaints: min,
-        regions: breakdown(&store, &dir, Some(Dim::Region), &months, &[])?,
-        categories: breakdown(&store, &dir, Some(Dim::Category), &months, &[])?,
-        channels: breakdown(&store, &dir, Some(Dim::Channel), &months, &[])?,
+        regions: breakdown(&store, &dir, Some(Dim::Region), &months, &[], &f)?,
+        categories: breakdown(&store, &dir, Some(Dim::Category), &months, &[], &f)?,
+        channels: breakdown(&store, &dir, Some(Dim::Channel), &months, &[], &f)?,
         generated_at: now().to_rfc3339_wita(),
     });
     Ok(html_response(page))
+}
+
+// ------------------------------------------------------------------ reconciliation
+
+/// How long one repair may hold the lease before another may take it over.
+const REPAIR_LEASE_MS: i64 = 10 * 60 * 1000;
+/// The pause between the two looks of a reconciliation: far longer than any record-then-
+/// increments write takes, so a difference that lasts it is a lost increment.
+const SETTLE_MS: u64 = 2_000;
+
+/// Run `work` holding the repair lease (409 if another repair holds it).
+fn with_repair_lease<T>(store: &SpinStore, work: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+    let start = now().0;
+    let until = start + REPAIR_LEASE_MS;
+    if !tally::take_repair_lease(store, start, until)? {
+        return Err(ApiError::new(
+            409,
+            "repair-running",
+            Text::new(
+                "Perbaikan penghitung lain sedang berjalan; coba lagi nanti.",
+                "Another tally repair is running; try again later.",
+            ),
+        ));
+    }
+    let result = work();
+    if let Err(e) = tally::release_repair_lease(store, until) {
+        eprintln!("reconcile: could not release the lease: {e}");
+    }
+    result
+}
+
+/// One scheduled reconciliation: the current WITA year every run, and one older year in turn
+/// (a cursor counts the runs), so every year is looked at within a few runs and a run reads
+/// at most two years of tickets.
+pub(crate) fn reconcile(only: Option<i32>) -> ApiResult<Vec<tally::ReconcileReport>> {
+    let store = SpinStore::open_default()?;
+    let this = now().wita().year;
+    let years: Vec<i32> = match only {
+        Some(y) => vec![y],
+        None => {
+            let run = store.increment("reconcile/runs", 1)?;
+            let older = this - FIRST_YEAR;
+            let mut ys = vec![this];
+            if older > 0 {
+                ys.push(this - 1 - (run.rem_euclid(older as i64) as i32));
+            }
+            ys
+        }
+    };
+    with_repair_lease(&store, || {
+        let mut out = Vec::new();
+        for y in years {
+            let mut settle = || std::thread::sleep(std::time::Duration::from_millis(SETTLE_MS));
+            out.push(tally::reconcile_year(&store, y, this, Context::seed(), &mut settle)?);
+        }
+        Ok(out)
+    })
+}
+
+/// `POST /api/v1/reports/reconcile`: the scheduled reconciliation, run now by the scheduler
+/// or an administrator (`year` for one year of receipt only).
+fn reconcile_route(req: &Request) -> ApiResult {
+    // The scheduler's internal token (a CronJob where the cron trigger is not installed),
+    // when the component is given one; else an administrator.
+    let internal = req.header(ntbcare_contract::INTERNAL_TOKEN_HEADER).is_some()
+        && web::require_secret(req, ntbcare_contract::INTERNAL_TOKEN_HEADER, "internal_token").is_ok();
+    if !internal {
+        let principal = caller(req)?.ok_or_else(ApiError::unauthorized)?;
+        if !access::may_rebuild(&principal) {
+            return Err(forbidden("only an administrator repairs the tallies"));
+        }
+    }
+    let year = match web::query_param(req, "year").filter(|y| !y.is_empty()) {
+        None => None,
+        Some(y) => {
+            Some(y.parse::<i32>().ok().filter(|y| (FIRST_YEAR..=2100).contains(y)).ok_or_else(|| {
+                bad_request("bad-year", "`year` harus tahun (2026).", "`year` must be a year (2026).")
+            })?)
+        }
+    };
+    Ok(json_response(200, &json!({ "years": reconcile(year)? })))
 }

@@ -23,5 +23,6 @@ mod pseudonyms;
 mod reporting;
 mod service_standard;
 mod spin_conformance;
+mod tallies;
 mod triage;
 mod walking_skeleton;
