@@ -467,6 +467,7 @@ pub fn apply(
         }
         Command::Close => None,
         Command::Reopen { reason } => {
+            reopen_completion(&mut next);
             next.case.reopened += 1;
             next.case.priority = Some(raised(next.case.priority));
             Some(reason)
@@ -497,6 +498,14 @@ pub fn apply(
     let unit_before = case.unit.clone();
     *case = next;
     Ok(Applied { from, to, unit_before, event })
+}
+
+/// A reopened case's follow-up is not done any more: the next answer opens a new completion
+/// step. (Kept as a step, not removed: no completion at all marks a record from before.)
+fn reopen_completion(case: &mut Complaint) {
+    if let Some(done) = case.case.completion.as_mut() {
+        done.completed_at = None;
+    }
 }
 
 /// One level more urgent: a reopened case must not wait as long as it already did.
@@ -717,6 +726,10 @@ mod tests {
         rate(&mut confirmed, rating, Timestamp(2_000)).unwrap();
         assert_eq!(confirmed.status, CaseStatus::Closed);
         assert!(followed_up(&confirmed));
+        // A reopening undoes the completion until the unit reports it done again.
+        let rating = RatingRequest { score: 1, resolved: crate::complaint::Resolution::No, comment: None };
+        rate(&mut c, rating, Timestamp(3_000)).unwrap();
+        assert!(!followed_up(&c));
         // A record answered before completion was a step counts its answer, as it did then.
         let mut legacy = answered();
         legacy.case.completion = None;
@@ -1191,6 +1204,7 @@ pub fn rate(case: &mut Complaint, rating: RatingRequest, now: Timestamp) -> Resu
         )
     };
     if rating.reopens() {
+        reopen_completion(case);
         case.case.reopened += 1;
         case.case.priority = Some(raised(case.case.priority));
     }

@@ -172,14 +172,17 @@ impl Sim {
     }
 }
 
-/// Whether a case's history holds the unit's completion report or the complainant's
-/// confirmation (a rating that closed it).
+/// Whether a case's history ends (of completions, confirmations and reopenings) with the
+/// unit's completion report or the complainant's confirmation (a rating that closed it).
 fn completed(case: &Value) -> bool {
+    let confirmed = |e: &Value| e["action"] == "close" && e["actor"]["kind"] == "complainant";
     case["history"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["action"] == "complete" || (e["action"] == "close" && e["actor"]["kind"] == "complainant"))
+        .rev()
+        .find(|e| e["action"] == "complete" || e["action"] == "reopen" || confirmed(e))
+        .is_some_and(|e| e["action"] == "complete" || confirmed(e))
 }
 
 fn answered(case: &Value) -> bool {

@@ -177,7 +177,8 @@ pub fn verified_at(c: &Complaint) -> Option<Timestamp> {
 
 /// Whether a verified complaint was followed up, meaning completed: the unit reported the
 /// follow-up done (`complete`, checked like answers), the complainant confirmed it (a
-/// rating that closed the case), or SP4N-LAPOR! declared it done (`Selesai`). An answer alone is not a follow-up (that is
+/// rating that closed the case), or SP4N-LAPOR! declared it done (`Selesai`), and no
+/// reopening came after. An answer alone is not a follow-up (that is
 /// [`answered`]). A record answered before completion was a step (no `completion` stored)
 /// counts as it did then: an answer from the unit now responsible.
 pub fn followed_up(c: &Complaint) -> bool {
@@ -187,11 +188,18 @@ pub fn followed_up(c: &Complaint) -> bool {
     if c.case.completion.is_none() {
         return answered(c);
     }
+    // The latest word stands: a reopening (the complainant said it is not resolved) undoes
+    // an earlier completion until the unit reports it done again.
+    let confirmed = |e: &crate::lifecycle::Event| {
+        e.action == Action::Close && e.actor == crate::lifecycle::Actor::Complainant
+    };
+    let last = c
+        .history
+        .iter()
+        .rev()
+        .find(|e| matches!(e.action, Action::Complete | Action::Reopen) || confirmed(e));
     c.case.completion.as_ref().is_some_and(|d| d.completed_at.is_some())
-        || c.history.iter().any(|e| {
-            e.action == Action::Complete
-                || (e.action == Action::Close && e.actor == crate::lifecycle::Actor::Complainant)
-        })
+        || last.is_some_and(|e| e.action == Action::Complete || confirmed(e))
 }
 
 /// Whether a verified complaint has an answer from the unit now responsible for it (every
