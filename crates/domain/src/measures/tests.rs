@@ -160,10 +160,11 @@ fn hand_computed_figures_for_august() {
     let (w, cases) = scenario();
     assert_eq!(cases[3].history.last().unwrap().internal_note.as_deref().map(|n| &n[..9]), Some("Terlambat"));
     let m = from_tallies(&w, Dim::All, PROVINCE, &august());
-    assert_eq!((m.received, m.verified, m.dispatched, m.answered, m.followed_up), (4, 3, 3, 2, 2), "{m:#?}");
+    assert_eq!((m.received, m.verified, m.dispatched, m.answered, m.followed_up), (4, 3, 3, 2, 1), "{m:#?}");
     assert_eq!((m.closed, m.rejected, m.reopened, m.reopenings, m.open), (1, 1, 1, 1, 2));
-    // Followed up: A and B of the three verified.
-    assert_eq!(m.follow_up_rate, Some(0.6667));
+    // Followed up (completed, or confirmed by the complainant): A of the three verified; B's
+    // complainant said the problem was not resolved.
+    assert_eq!(m.follow_up_rate, Some(0.3333));
     // A answered by Thursday 20 against a deadline of Wednesday 26 (five working days after
     // Tuesday 18: Tuesday 25, Maulid Nabi, is a holiday too); B on Wednesday 26 against
     // Tuesday 18 (five working days after Monday 10, Monday 17 skipped).
@@ -197,7 +198,8 @@ fn hand_computed_figures_for_august() {
     let mataram = from_tallies(&w, Dim::Unit, "pemkot-mataram", &august());
     assert_eq!((mataram.received, mataram.verified, mataram.follow_up_rate), (2, 2, Some(0.5)));
     let dikes = from_tallies(&w, Dim::Unit, "dikes", &august());
-    assert_eq!((dikes.received, dikes.followed_up, dikes.follow_up_rate), (1, 1, Some(1.0)));
+    // B was answered, but its complainant said "not resolved": not followed up.
+    assert_eq!((dikes.received, dikes.followed_up, dikes.follow_up_rate), (1, 0, Some(0.0)));
     let triage = from_tallies(&w, Dim::Unit, keys::TRIAGE, &august());
     assert_eq!((triage.received, triage.rejected), (1, 1));
     assert_eq!(from_tallies(&w, Dim::Region, "52.71", &august()).received, 2);
