@@ -237,7 +237,8 @@ fn to_tracking_page(req: &Request, ticket: &Ticket, lang: Language) -> ApiResult
     let mut page =
         intake::tracking_url(&ntbcare_platform::variable("public_base_url")?, ticket.as_str(), lang);
     if let Some(code) = ntbcare_platform::http::query_param(req, "secret") {
-        let code: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+        // Letters, digits and the dashes a code is grouped with: nothing else reaches the header.
+        let code: String = code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         page.push(if page.contains('?') { '&' } else { '?' });
         page.push_str(&format!("kode={code}"));
     }

@@ -382,3 +382,192 @@ fn stop_is_an_opt_out_not_a_complaint() {
     assert_eq!(r.json().unwrap()["received"][0]["result"], "new");
     assert_eq!(total(&app), 1);
 }
+
+// ---- Replies on the citizen's own channel (issue #19, item 2) ----
+
+/// The officers a case needs on its way to an answer.
+fn officers(app: &TestApp) -> (String, String) {
+    for (username, role, unit) in [
+        ("koordinator", "provincial-coordinator", None),
+        ("mataram", "liaison-officer", Some("pemkot-mataram")),
+    ] {
+        let body = json!({"username": username, "name": username.to_uppercase(), "role": role, "unit": unit,
+                          "password": "kata-sandi-panjang"});
+        let r = app.post_json_as(ntbcare_tests::TEST_ADMIN_TOKEN, "/api/v1/officers", &body).unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    (app.sign_in("koordinator", "kata-sandi-panjang"), app.sign_in("mataram", "kata-sandi-panjang"))
+}
+
+fn act(app: &TestApp, token: &str, ticket: &str, action: Value) {
+    let r = app.post_json_as(token, &format!("/api/v1/cases/{ticket}/actions"), &action).unwrap();
+    assert_eq!(r.status, 200, "{action}: {}", r.body);
+}
+
+/// Verified, dispatched to Mataram and accepted there.
+fn accepted(app: &TestApp, (coordinator, unit): &(String, String), ticket: &str) {
+    act(app, coordinator, ticket, json!({"action": "verify"}));
+    act(app, coordinator, ticket, json!({"action": "dispatch", "unit": "pemkot-mataram"}));
+    act(app, unit, ticket, json!({"action": "accept"}));
+}
+
+fn answer(app: &TestApp, (_, unit): &(String, String), ticket: &str) {
+    act(
+        app,
+        unit,
+        ticket,
+        json!({"action": "respond", "answer": "Sudah kami tangani di lokasi pada hari Senin pagi."}),
+    );
+}
+
+fn outbox(app: &TestApp) -> Vec<Value> {
+    let auth = format!("Bearer {}", ntbcare_tests::TEST_ADMIN_TOKEN);
+    let v =
+        app.get_with("/api/v1/notifications/outbox", &[("authorization", &auth)]).unwrap().json().unwrap();
+    v["messages"].as_array().cloned().unwrap_or_default()
+}
+
+fn field(message: &Value, name: &str) -> Option<String> {
+    message["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f[0] == name)
+        .and_then(|f| f[1].as_str())
+        .map(str::to_string)
+}
+
+fn status(app: &TestApp, ticket: &str) -> String {
+    let v = app.get(&format!("/api/v1/complaints/{ticket}")).unwrap().json().unwrap();
+    v["status"].as_str().unwrap_or_default().to_string()
+}
+
+/// Messenger and Instagram fixtures with another message id and text.
+fn meta_message(fixture_name: &str, mid: &str, text: &str) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&fixture(fixture_name)).unwrap();
+    let m = &mut v["entry"][0]["messaging"][0]["message"];
+    m["mid"] = json!(mid);
+    m["text"] = json!(text);
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn one(reply: &Reply) -> (String, String) {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let [one] = tickets(reply).try_into().unwrap();
+    one
+}
+
+#[test]
+fn a_whatsapp_citizen_gets_the_private_link_answers_the_question_and_rates_by_replying() {
+    let app = app();
+    let desk = officers(&app);
+    let (ticket, _) = one(&post_meta(&app, &fixture("meta/whatsapp_text.json")));
+    // The acknowledgement on WhatsApp opens the readable page with the private code.
+    let ack = outbox(&app).into_iter().find(|m| m["template"] == "complaint-received").unwrap();
+    let link = field(&ack, "tracking_url").unwrap();
+    let prefix = format!("{PUBLIC_URL}/lacak/{ticket}?kode=");
+    assert!(link.starts_with(&prefix), "{link}");
+    let code = &link[prefix.len()..];
+    let own = app.get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", code)]).unwrap();
+    assert_eq!(own.status, 200, "{}", own.body);
+
+    // The officer asks; the citizen's next message, whatever the window, is the information.
+    accepted(&app, &desk, &ticket);
+    act(
+        &app,
+        &desk.1,
+        &ticket,
+        json!({"action": "request-information", "question": "Di depan nomor berapa?"}),
+    );
+    let r = post_meta(&app, &whatsapp("wamid.jawaban1", "Di depan toko nomor 12"));
+    assert_eq!(one(&r), (ticket.clone(), "information".to_string()));
+    let case = app.get_as(&desk.1, &format!("/api/v1/cases/{ticket}")).unwrap();
+    assert!(
+        case.body.contains("provide-information") && case.body.contains("toko nomor 12"),
+        "{}",
+        case.body
+    );
+
+    // Answered: free text gets help and is kept; half a rating asks for the rest; then rated.
+    answer(&app, &desk, &ticket);
+    let r = post_meta(&app, &whatsapp("wamid.jawaban2", "terima kasih pak"));
+    assert_eq!(one(&r), (ticket.clone(), "rating-help".to_string()));
+    let r = post_meta(&app, &whatsapp("wamid.jawaban3", "4"));
+    assert_eq!(one(&r), (ticket.clone(), "rating-incomplete".to_string()));
+    assert_eq!(status(&app, &ticket), "responded");
+    let r = post_meta(&app, &whatsapp("wamid.jawaban4", "sudah"));
+    assert_eq!(one(&r), (ticket.clone(), "rated".to_string()));
+    assert_eq!(status(&app, &ticket), "closed");
+    let templates: Vec<String> =
+        outbox(&app).iter().map(|m| m["template"].as_str().unwrap_or("").to_string()).collect();
+    for t in ["rating-help", "rating-incomplete", "rating-recorded"] {
+        assert!(templates.iter().any(|x| x == t), "{t} not in {templates:?}");
+    }
+    // Nothing of it became a complaint.
+    assert_eq!(total(&app), 1);
+}
+
+#[test]
+fn a_messenger_or_instagram_citizen_who_says_belum_reopens_the_case() {
+    for (fixture_name, mid) in
+        [("meta/messenger_text.json", "m_balas"), ("meta/instagram_text.json", "ig_balas")]
+    {
+        let app = app();
+        let desk = officers(&app);
+        let (ticket, _) = one(&post_meta(&app, &fixture(fixture_name)));
+        let ack = outbox(&app).into_iter().find(|m| m["template"] == "complaint-received").unwrap();
+        assert!(field(&ack, "tracking_url").unwrap().contains("?kode="), "{ack}");
+        accepted(&app, &desk, &ticket);
+        answer(&app, &desk, &ticket);
+        let r = post_meta(&app, &meta_message(fixture_name, mid, "5 BELUM"));
+        assert_eq!(one(&r), (ticket.clone(), "rated-reopened".to_string()), "{fixture_name}");
+        assert_eq!(status(&app, &ticket), "reopened", "{fixture_name}");
+    }
+}
+
+fn post_twilio(app: &TestApp, body: &str) -> Reply {
+    let url = format!("{PUBLIC_URL}/webhooks/sms/twilio");
+    let sig = twilio_signature(&url, body.as_bytes());
+    app.post_raw(
+        "/webhooks/sms/twilio",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+        &[("x-twilio-signature", &sig)],
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_sms_citizen_rates_by_replying_through_twilio_or_the_gateway() {
+    // Twilio: a low score reopens.
+    let app = app();
+    let desk = officers(&app);
+    let form = String::from_utf8(fixture("twilio/sms.form")).unwrap();
+    let r = post_twilio(&app, &form);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ticket = app.get("/api/v1/reports/summary").unwrap();
+    assert_eq!(ticket.status, 200);
+    let ack = outbox(&app).into_iter().find(|m| m["template"] == "complaint-received").unwrap();
+    let ticket = ack["ticket"].as_str().unwrap().to_string();
+    assert!(field(&ack, "tracking_url").unwrap().contains(&format!("/lacak/{ticket}?kode=")));
+    accepted(&app, &desk, &ticket);
+    answer(&app, &desk, &ticket);
+    let reply = form.replace("SM5b6d0a3f2e8c4a1b9d7e6f5a4b3c2d1e", "SMbalasan01").replace(
+        "Body=Jembatan+di+Desa+Sukadana%2C+Lombok+Timur+putus.+Mohon+segera+diperbaiki.",
+        "Body=1+belum",
+    );
+    assert_eq!(post_twilio(&app, &reply).status, 200);
+    assert_eq!(status(&app, &ticket), "reopened");
+    assert_eq!(total(&app), 1);
+
+    // The gateway: a good score closes.
+    let app = self::app();
+    let desk = officers(&app);
+    let (ticket, _) = one(&post_gateway(&app, &fixture("sms_gateway/single.json"), unix_now()));
+    accepted(&app, &desk, &ticket);
+    answer(&app, &desk, &ticket);
+    let body = json!({"id": "gammu-inbox-1043", "from": "081234567890", "text": "5 YA",
+                      "received_at": "2026-11-29T10:30:00+08:00"});
+    let r = post_gateway(&app, body.to_string().as_bytes(), unix_now());
+    assert_eq!(one(&r), (ticket.clone(), "rated".to_string()));
+    assert_eq!(status(&app, &ticket), "closed");
+}

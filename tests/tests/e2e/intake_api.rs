@@ -377,3 +377,79 @@ fn a_citizen_is_given_the_tracking_page_and_a_browser_on_the_api_is_sent_there()
     assert_eq!(own.status, 200);
     assert!(own.body.contains("Pejanggik"), "{}", own.body);
 }
+
+// ---- The tracking code a person copies by hand (issue #19, item 3) ----
+
+fn filed(app: &TestApp) -> (String, String) {
+    let body = json!({"description": "Lampu jalan mati sebulan di Jl. Pejanggik", "region_code": "52.71",
+                      "privacy": "confidential", "reporter": {"phone": "081277770000"}});
+    let r = app.post_json("/api/v1/complaints", &body).unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json().unwrap();
+    (v["ticket"].as_str().unwrap().to_string(), v["tracking_code"].as_str().unwrap().to_string())
+}
+
+fn track_with(app: &TestApp, ticket: &str, code: &str) -> Reply {
+    app.get_with(&format!("/api/v1/complaints/{ticket}"), &[("x-tracking-secret", code)]).unwrap()
+}
+
+/// The code with its first character replaced: still a well-formed code of the right length.
+fn another_character(code: &str, n: usize) -> String {
+    let alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let first = code.chars().next().unwrap();
+    let other = alphabet.chars().filter(|c| *c != first).nth(n).unwrap();
+    format!("{other}{}", &code[1..])
+}
+
+/// A well-formed code (its check character right) that is not the complaint's.
+fn a_wrong_but_valid_code(code: &str) -> String {
+    (0..31)
+        .flat_map(|n| {
+            let base = another_character(code, n);
+            "0123456789ABCDEFGHJKMNPQRSTVWXYZ".chars().map(move |c| format!("{}{c}", &base[..base.len() - 1]))
+        })
+        .find(|c| ntbcare_domain::tracking_code::parse(c).is_ok())
+        .unwrap()
+}
+
+#[test]
+fn the_tracking_code_is_short_grouped_and_read_however_it_is_typed() {
+    let app = app();
+    let (ticket, code) = filed(&app);
+    assert_eq!(code.len(), 12, "{code}");
+    assert_eq!(code.matches('-').count(), 2, "{code}");
+    assert!(!code.contains(['I', 'L', 'O', 'U']), "{code}");
+    assert!(!code.contains(&ticket) && !ticket.contains(&code));
+    for typed in [code.clone(), code.to_lowercase(), code.replace('-', " "), code.replace('-', "")] {
+        assert_eq!(track_with(&app, &ticket, &typed).status, 200, "{typed}");
+    }
+}
+
+#[test]
+fn a_mistyped_code_is_told_to_be_checked_and_costs_no_attempt() {
+    let app = app();
+    let (ticket, code) = filed(&app);
+    for _ in 0..15 {
+        let r = track_with(&app, &ticket, &another_character(&code, 0));
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("tracking-code-typo") && r.body.contains("salah ketik"), "{}", r.body);
+    }
+    assert_eq!(track_with(&app, &ticket, &code).status, 200);
+}
+
+#[test]
+fn ten_wrong_codes_lock_the_ticket_for_the_day_even_for_the_right_code() {
+    let app = app();
+    let (ticket, code) = filed(&app);
+    let wrong = a_wrong_but_valid_code(&code);
+    for n in 0..10 {
+        let r = track_with(&app, &ticket, &wrong);
+        assert_eq!(r.status, 403, "try {n}: {}", r.body);
+    }
+    let r = track_with(&app, &ticket, &code);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    // Another complaint is not affected.
+    let (other, other_code) = filed(&app);
+    assert_eq!(track_with(&app, &other, &other_code).status, 200);
+}

@@ -61,7 +61,10 @@ fn a_complaint_flows_through_every_component() {
     assert!(ticket.starts_with("NTB-"), "{ticket}");
     // The link a citizen is given is the tracking page made for people, not the JSON API.
     assert!(created["tracking_url"].as_str().unwrap().ends_with(&format!("/lacak/{ticket}")));
-    assert!(created["tracking_secret"].as_str().unwrap().len() >= 32);
+    // The code a person copies by hand, apart from the ticket (`domain::tracking_code`).
+    let code = created["tracking_code"].as_str().unwrap();
+    assert!(ntbcare_domain::tracking_code::parse(code).is_ok(), "{code}");
+    assert_eq!(created["tracking_secret"], created["tracking_code"]);
     // Routing decided by rule, through the contract.
     assert_eq!(created["unit"], "pemkot-mataram");
 
