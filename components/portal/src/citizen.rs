@@ -1,6 +1,5 @@
 //! The citizen's pages: home, filing a complaint, the receipt, tracking, rating and replying.
 
-use ntbcare_domain::directory::Directory;
 use ntbcare_domain::language::Language;
 use ntbcare_domain::sla::{Rule, SlaRules, Step, Unit};
 use ntbcare_domain::ticket::Ticket;
@@ -22,15 +21,15 @@ pub fn when(rfc3339: &str) -> String {
     }
 }
 
-pub fn region_name(code: &str) -> String {
+pub fn region_name(ctx: &Ctx, code: &str) -> String {
     ntbcare_domain::region::RegionCode::parse(code)
         .ok()
-        .and_then(|c| Directory::seed().region(&c).map(|r| r.name.clone()))
+        .and_then(|c| ctx.directory().region(&c).map(|r| r.name.clone()))
         .unwrap_or_else(|| code.to_string())
 }
 
-pub fn category_name(code: &str) -> String {
-    Directory::seed().category(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string())
+pub fn category_name(ctx: &Ctx, code: &str) -> String {
+    ctx.directory().category(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string())
 }
 
 pub fn home(ctx: &Ctx) -> Page {
@@ -115,7 +114,7 @@ fn privacy_choice(form: &Form, value: &str, label: &str, hint: &str) -> Html {
 
 /// The complaint form, empty or with what was sent and what was wrong with it.
 pub fn file_form(ctx: &Ctx, form: &Form, error: Option<(String, Option<String>)>) -> Page {
-    let dir = Directory::seed();
+    let dir = ctx.directory();
     let regions: Vec<(String, String)> =
         dir.regions.iter().map(|r| (r.code.to_string(), r.name.clone())).collect();
     let categories: Vec<(String, String)> =
@@ -564,8 +563,8 @@ async fn render_track(
         }
     };
     fact(ctx.t("Diterima", "Received"), s("received_at").map(|t| when(&t)));
-    fact(ctx.t("Kategori", "Category"), s("category").map(|c| category_name(&c)));
-    fact(ctx.t("Wilayah", "Region"), s("region_code").map(|c| region_name(&c)));
+    fact(ctx.t("Kategori", "Category"), s("category").map(|c| category_name(ctx, &c)));
+    fact(ctx.t("Wilayah", "Region"), s("region_code").map(|c| region_name(ctx, &c)));
     // Until a coordinator dispatches it, no agency holds the complaint: say so.
     let waiting = matches!(s("status").as_deref(), Some("received" | "verified" | "forwarded"));
     fact(

@@ -19,6 +19,7 @@ mod layout;
 mod officer;
 mod security;
 
+use ntbcare_domain::directory::Directory;
 use ntbcare_domain::language::Language;
 use ntbcare_platform::http as web;
 use ntbcare_platform::SpinStore;
@@ -109,11 +110,26 @@ pub struct Ctx {
     pub secure_cookies: bool,
     pub client_ip: String,
     pub store: SpinStore,
+    /// The directory the administrator saved (the seed until one is saved), read on first use:
+    /// the same one intake checks a complaint against, so the portal offers only what it accepts.
+    directory: std::cell::OnceCell<Directory>,
     /// Set-Cookie values for the answer.
     pub set_cookies: Vec<String>,
 }
 
 impl Ctx {
+    /// The saved directory (issue 17: not `Directory::seed()`, which an administrator's edit
+    /// leaves behind). A saved one that no longer parses is logged and the seed is shown, so the
+    /// pages stay up; intake answers such complaints with its own error.
+    pub fn directory(&self) -> &Directory {
+        self.directory.get_or_init(|| {
+            ntbcare_platform::data::directory(&self.store).unwrap_or_else(|e| {
+                eprintln!("portal: the saved directory could not be read, showing the seed: {e:?}");
+                Directory::seed()
+            })
+        })
+    }
+
     pub fn t<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
         t(self.lang, id, en)
     }
@@ -324,6 +340,7 @@ fn context(req: &Request) -> Result<Ctx, String> {
         secure_cookies,
         client_ip: web::client_ip(req).unwrap_or_else(|| "unknown".into()),
         store,
+        directory: std::cell::OnceCell::new(),
         set_cookies: vec![],
     })
 }

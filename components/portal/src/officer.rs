@@ -66,34 +66,15 @@ fn role_label(ctx: &Ctx, role: Role) -> &'static str {
     }
 }
 
-fn action_label(ctx: &Ctx, action: Action) -> &'static str {
-    let (id, en) = match action {
-        Action::Verify => ("Verifikasi", "Verify"),
-        Action::Dispatch => ("Teruskan ke instansi", "Dispatch to the agency"),
-        Action::Reject => ("Tolak", "Reject"),
-        Action::MarkDuplicate => ("Tandai duplikat", "Mark as duplicate"),
-        Action::Accept => ("Terima untuk ditangani", "Accept"),
-        Action::RequestInformation => ("Minta keterangan pelapor", "Ask the complainant"),
-        Action::Respond => ("Jawab pengaduan", "Answer"),
-        Action::Forward => ("Alihkan (bukan kewenangan kami)", "Forward (not ours)"),
-        Action::Close => ("Tutup", "Close"),
-        Action::Reopen => ("Buka kembali", "Reopen"),
-        Action::Receive => ("Pengaduan masuk", "Received"),
-        Action::ProvideInformation => ("Keterangan pelapor", "Complainant's information"),
-        Action::Escalate => ("Eskalasi", "Escalation"),
-        Action::Rate => ("Penilaian pelapor", "Complainant's rating"),
-    };
-    if ctx.lang == ntbcare_domain::language::Language::En {
-        en
-    } else {
-        id
-    }
+/// The domain's label for the action, in the page's language only.
+fn action_label(ctx: &Ctx, action: Action) -> String {
+    action.label().get(ctx.lang).to_string()
 }
 
-fn unit_name(id: &str) -> String {
+fn unit_name(ctx: &Ctx, id: &str) -> String {
     ntbcare_domain::directory::UnitId::parse(id)
         .ok()
-        .and_then(|u| Directory::seed().unit(&u).map(|u| u.name.clone()))
+        .and_then(|u| ctx.directory().unit(&u).map(|u| u.name.clone()))
         .unwrap_or_else(|| id.to_string())
 }
 
@@ -292,8 +273,8 @@ fn queue_table(ctx: &Ctx, mut rows: Vec<Row>) -> Html {
                 ticket,
                 ticket,
                 summary,
-                c["category"].as_str().map(category_name).unwrap_or_default(),
-                c["location"]["region_code"].as_str().map(region_name).unwrap_or_default(),
+                c["category"].as_str().map(|c| category_name(ctx, c)).unwrap_or_default(),
+                c["location"]["region_code"].as_str().map(|c| region_name(ctx, c)).unwrap_or_default(),
                 status,
                 r.due.as_deref().map(when).unwrap_or_else(|| "—".into()),
                 mark
@@ -450,7 +431,7 @@ pub async fn queue(ctx: &mut Ctx) -> Result<Page, PageError> {
             // Casework lists one unit's queue at a time for the inspectorate; gather them all.
             let mut overdue = vec![];
             let mut seen = std::collections::HashSet::new();
-            for unit in Directory::seed().units {
+            for unit in ctx.directory().units.clone() {
                 let reply =
                     Call::get(Api::Casework, format!("/api/v1/cases?queue=unit:{}&limit=500", unit.id))
                         .bearer(&token)
@@ -500,7 +481,7 @@ pub async fn queue(ctx: &mut Ctx) -> Result<Page, PageError> {
             (title, intro, queue_table(ctx, rows(&reply.json)))
         }
     };
-    let unit = principal.unit.as_ref().map(|u| h!(" · {}", unit_name(u.as_str()))).unwrap_or_default();
+    let unit = principal.unit.as_ref().map(|u| h!(" · {}", unit_name(ctx, u.as_str()))).unwrap_or_default();
     let search = if principal.role == Role::Leadership {
         Html::empty()
     } else {
@@ -534,8 +515,9 @@ fn offered(principal: &Principal, case: &Complaint, action: Action, directory: &
         && !(action == Action::RequestInformation && case.case.awaiting_information_since.is_some())
 }
 
-fn unit_select(name: &str, id: &str, selected: Option<&str>, blank: &str) -> Html {
-    let options: Html = Directory::seed()
+fn unit_select(ctx: &Ctx, name: &str, id: &str, selected: Option<&str>, blank: &str) -> Html {
+    let options: Html = ctx
+        .directory()
         .units
         .iter()
         .map(|u| {
@@ -560,7 +542,8 @@ fn action_form(
     let code = action.code();
     let fields = match action {
         Action::Verify => {
-            let categories: Html = Directory::seed()
+            let categories: Html = ctx
+                .directory()
                 .categories
                 .iter()
                 .map(|c| {
@@ -606,7 +589,7 @@ fn action_form(
         Action::Dispatch => h!(
             "<label for=\"dispatch-unit\">{}</label>{}",
             ctx.t("Instansi tujuan", "Agency"),
-            unit_select("unit", "dispatch-unit", case.unit.as_ref().map(|u| u.as_str()), "—")
+            unit_select(ctx, "unit", "dispatch-unit", case.unit.as_ref().map(|u| u.as_str()), "—")
         ),
         Action::Reject => h!(
             "<label for=\"reject-reason\">{}</label><select id=\"reject-reason\" name=\"reason\" required><option value=\"spam\">{}</option><option value=\"out-of-scope\">{}</option><option value=\"incomplete\">{}</option><option value=\"other\">{}</option></select>",
@@ -651,7 +634,7 @@ fn action_form(
             ctx.t("Alasan pengalihan (wajib)", "Why forward it (required)"),
             ctx.t("Untuk koordinator; tidak ditampilkan kepada publik.", "For the coordinator; not shown to the public."),
             ctx.t("Usulan instansi yang berwenang", "Suggested agency"),
-            unit_select("suggested_unit", "forward-unit", None, ctx.t("— Tidak tahu —", "— Don't know —"))
+            unit_select(ctx, "suggested_unit", "forward-unit", None, ctx.t("— Tidak tahu —", "— Don't know —"))
         ),
         Action::Reopen => h!(
             "<label for=\"reopen-reason\">{}</label><textarea id=\"reopen-reason\" name=\"reason\" maxlength=\"1000\" required></textarea>",
@@ -729,7 +712,7 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
     }
     let case: Complaint = serde_json::from_value(value)
         .map_err(|e| PageError::unavailable(ctx.lang, format!("case {ticket} from casework: {e}")))?;
-    let directory = Directory::seed();
+    let directory = ctx.directory();
     let t = ticket.to_string();
 
     let flash = match ctx.query("ok") {
@@ -872,7 +855,7 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         .map(|a| {
             h!(
                 "<article class=\"card\"><h3>{} <span class=\"muted\">· {}</span></h3><p>{}</p></article>",
-                unit_name(a.unit.as_str()),
+                unit_name(ctx, a.unit.as_str()),
                 when(&a.at.to_rfc3339_wita()),
                 a.text.as_str()
             )
@@ -903,7 +886,7 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         })
         .collect();
     let offers: Vec<Action> =
-        ACTIONS.iter().copied().filter(|a| offered(&principal, &case, *a, &directory)).collect();
+        ACTIONS.iter().copied().filter(|a| offered(&principal, &case, *a, directory)).collect();
     let templates =
         if offers.contains(&Action::Respond) { answer_templates(ctx, &token, &t).await } else { vec![] };
     let forms: Html = offers.iter().map(|a| action_form(ctx, &t, *a, &case, &templates)).collect();
@@ -954,10 +937,10 @@ pub async fn case_page(ctx: &mut Ctx, raw: &str, error: Option<(u16, String)>) -
         ctx.t("Diterima", "Received"),
         when(&case.received_at.to_rfc3339_wita()),
         ctx.t("Instansi", "Agency"),
-        case.unit.as_ref().map(|u| unit_name(u.as_str())).unwrap_or_else(|| "—".into()),
+        case.unit.as_ref().map(|u| unit_name(ctx, u.as_str())).unwrap_or_else(|| "—".into()),
         ctx.t("Kategori · wilayah", "Category · region"),
-        case.category.as_deref().map(category_name).unwrap_or_else(|| "—".into()),
-        h!(" · {}", region_name(case.location.region_code.as_str())),
+        case.category.as_deref().map(|c| category_name(ctx, c)).unwrap_or_else(|| "—".into()),
+        h!(" · {}", region_name(ctx, case.location.region_code.as_str())),
         ctx.t("Prioritas", "Priority"),
         case.case.priority.map(|p| p.label().get(ctx.lang).to_string()).unwrap_or_else(|| "—".into()),
         ctx.t("Privasi", "Privacy"),
