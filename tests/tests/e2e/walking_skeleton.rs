@@ -83,8 +83,11 @@ fn a_complaint_flows_through_every_component() {
     assert_eq!(s["total"], 1);
     assert_eq!(s["by_status"]["received"], 1);
     assert_eq!(s["by_channel"]["web"], 1);
-    assert_eq!(s["by_unit"][0]["unit"], "pemkot-mataram");
+    // By the unit responsible now: the coordinators' triage until a coordinator dispatches it;
+    // the unit routing proposed at receipt is its own figure.
+    assert_eq!(s["by_unit"][0]["unit"], "triage");
     assert_eq!(s["by_unit"][0]["count"], 1);
+    assert_eq!(s["by_unit_at_receipt"][0]["unit"], "pemkot-mataram");
 
     // notification holds the acknowledgement, addressed by SMS, address masked.
     let o = app.get_with("/api/v1/notifications/outbox", &[(admin().0, &admin().1)]).unwrap();
