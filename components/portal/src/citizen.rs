@@ -380,8 +380,9 @@ pub fn receipt(ctx: &Ctx) -> Page {
     let parsed = ctx.cookie(names::RECEIPT).and_then(|c| {
         let mut parts = c.split('~');
         let ticket = Ticket::parse(parts.next()?).ok()?;
-        let secret =
-            parts.next().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))?;
+        let secret = parts
+            .next()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))?;
         Some((ticket, secret.to_string(), parts.next().map(str::to_string)))
     });
     let Some((ticket, secret, flag)) = parsed else {
@@ -413,7 +414,7 @@ pub fn receipt(ctx: &Ctx) -> Page {
     let body = h!(
         "<div class=\"notice\" role=\"status\"><h1>{}</h1></div>{}\
 <section class=\"card\"><dl class=\"facts\"><dt>{}</dt><dd><span class=\"secret\" id=\"tiket\">{}</span></dd>\
-<dt>{}</dt><dd><span class=\"secret\" id=\"kode\">{}</span></dd></dl>\
+<dt>{}</dt><dd><span class=\"secret code\" id=\"kode\">{}</span></dd></dl>\
 <p><strong>{}</strong> {}</p>\
 <p>{}<br><a id=\"tautan-lacak\" href=\"{}\">{}</a></p></section>\
 <p class=\"actions\"><a class=\"button\" id=\"lihat-lacak\" href=\"{}\">{}</a><a class=\"button secondary\" href=\"/\">{}</a></p>",
@@ -422,7 +423,10 @@ pub fn receipt(ctx: &Ctx) -> Page {
         ctx.t("Nomor tiket", "Ticket number"),
         ticket.to_string(),
         ctx.t("Kode pelacakan", "Tracking code"),
-        secret,
+        // Grouped as the citizen copies it (K7QM-4RXD-9P); an older 32-hex code as it was.
+        ntbcare_domain::tracking_code::parse(&secret)
+            .map(|c| ntbcare_domain::tracking_code::format_for_display(&c))
+            .unwrap_or_else(|_| secret.clone()),
         ctx.t("Catat atau potret halaman ini sekarang.", "Write this down or take a picture of this page now."),
         ctx.t(
             "Kode pelacakan hanya ditampilkan sekali. Dengan kode ini Anda dapat melihat jawaban instansi, menilainya, dan menjawab pertanyaan petugas. Jangan bagikan kode ini.",

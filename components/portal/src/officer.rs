@@ -20,7 +20,7 @@ use crate::security::{self, names};
 use crate::{Ctx, Page, PageError};
 
 /// The actions the desk offers, in the order shown.
-const ACTIONS: [Action; 10] = [
+const ACTIONS: [Action; 11] = [
     Action::Verify,
     Action::Dispatch,
     Action::Reject,
@@ -28,6 +28,7 @@ const ACTIONS: [Action; 10] = [
     Action::Accept,
     Action::RequestInformation,
     Action::Respond,
+    Action::Complete,
     Action::Forward,
     Action::Close,
     Action::Reopen,
@@ -513,6 +514,9 @@ fn offered(principal: &Principal, case: &Complaint, action: Action, directory: &
     forbid(principal, action, case, directory).is_none()
         && next_status(case.status, action).is_ok()
         && !(action == Action::RequestInformation && case.case.awaiting_information_since.is_some())
+        // The follow-up is reported done once per answer (casework refuses a second report).
+        && !(action == Action::Complete
+            && !matches!(&case.case.completion, Some(c) if c.completed_at.is_none()))
 }
 
 fn unit_select(ctx: &Ctx, name: &str, id: &str, selected: Option<&str>, blank: &str) -> Html {
@@ -628,6 +632,14 @@ fn action_form(
                 ctx.t("Tidak wajib; hanya untuk petugas.", "Optional; officers only.")
             )
         }
+        Action::Complete => h!(
+            "<label for=\"complete-report\">{}<span class=\"hint\">{}</span></label><textarea id=\"complete-report\" name=\"report\" maxlength=\"5000\" required></textarea>",
+            ctx.t("Laporan tindak lanjut selesai", "Report of the follow-up done"),
+            ctx.t(
+                "Apa yang sudah dikerjakan, oleh siapa, kapan, dan hasilnya. Tampil di halaman pelacakan; kasus ditutup setelah masa tunggu bila pelapor tidak keberatan.",
+                "What was done, by whom, when, and the result. Shown on the tracking page; the case closes after a quiet period unless the complainant objects."
+            )
+        ),
         Action::Forward => h!(
             "<label for=\"forward-reason\">{}<span class=\"hint\">{}</span></label><textarea id=\"forward-reason\" name=\"reason\" maxlength=\"1000\" required></textarea>\
 <label for=\"forward-unit\">{}</label>{}",
@@ -982,6 +994,7 @@ fn action_json(form: &Form) -> Option<Value> {
         "accept" | "close" => &[],
         "request-information" => &["question"],
         "respond" => &["answer", "internal_note"],
+        "complete" => &["report", "internal_note"],
         "reopen" => &["reason"],
         _ => return None,
     };

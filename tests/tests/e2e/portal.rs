@@ -294,6 +294,17 @@ fn a_complaint_is_filed_tracked_answered_and_rated_through_forms_alone() {
     assert_eq!(r.status, 303, "{}", r.body);
     let case = officer.follow(&r);
     assert!(case.body.contains(ANSWER) && case.body.contains("tim B"), "{}", case.body);
+    // The answer opens the completion step: the desk offers the report of the follow-up done,
+    // once (a vague report is refused with what is missing).
+    assert!(case.body.contains("id=\"complete-report\""), "the desk offers the completion report");
+    let vague = officer.act(&ticket, &[("action", "complete"), ("report", "Sudah selesai.")]);
+    assert_eq!(vague.status, 422, "{}", vague.body);
+    let report = "Tim B Dinas PUPR menambal lubang jalan di depan sekolah pada hari Senin pagi; jalan sudah dapat dilalui kembali.";
+    let r = officer.act(&ticket, &[("action", "complete"), ("report", report)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let case = officer.follow(&r);
+    assert!(case.body.contains(report), "{}", case.body);
+    assert!(!case.body.contains("id=\"complete-report\""), "reported once: the form is gone");
 
     // The citizen reads the answer and rates it; a second rating is not offered.
     let tracking = citizen.get(&format!("/lacak/{ticket}?kode={secret}"));
