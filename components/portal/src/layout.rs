@@ -28,7 +28,7 @@ pub fn document(ctx: &Ctx, title: &str, body: Html) -> Html {
 <nav class=\"main\" aria-label=\"{}\"><a href=\"/lapor\">{}</a><a href=\"/lacak\">{}</a>{}\
 <a class=\"lang\" href=\"{}\" hreflang=\"{}\" lang=\"{}\">{}</a></nav></div></header>\
 <main id=\"isi\" tabindex=\"-1\">{}</main>\
-<footer><p>{}</p></footer></body></html>",
+<footer><p>{}</p><p><a href=\"{}\">{}</a></p></footer></body></html>",
         ctx.lang.code(),
         title,
         assets::href("portal.css"),
@@ -50,6 +50,13 @@ pub fn document(ctx: &Ctx, title: &str, body: Html) -> Html {
         ctx.t(
             "NTB Care — layanan pengaduan publik Pemerintah Provinsi Nusa Tenggara Barat.",
             "NTB Care — the public-complaint service of the Province of West Nusa Tenggara."
-        )
+        ),
+        // The service standard the province holds itself to, in the page's language.
+        if ctx.lang == ntbcare_domain::language::Language::En {
+            "/standar-pelayanan?lang=en"
+        } else {
+            "/standar-pelayanan"
+        },
+        ctx.t("Standar Pelayanan Pengaduan", "Complaint service standard")
     )
 }

@@ -160,7 +160,12 @@ pub fn replace(store: &SpinStore, doc: Document, new_text: &str) -> Result<(), S
             .map(|_| None)
             .map_err(|e| e.to_string())?,
     };
-    let mut entries = vec![(doc.key().to_string(), new_text.as_bytes().to_vec())];
+    // When this version took effect, for the published service standard (same commit).
+    let now = ntbcare_domain::clock::Clock::now(&crate::SystemClock).to_rfc3339_wita();
+    let mut entries = vec![
+        (doc.key().to_string(), new_text.as_bytes().to_vec()),
+        (ntbcare_domain::service_standard::effective_from_key(doc.key()), now.into_bytes()),
+    ];
     if let Some(json) = json {
         entries.push((json_key(doc), json.into_bytes()));
     }

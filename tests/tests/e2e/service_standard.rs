@@ -123,6 +123,10 @@ fn the_service_standard_follows_the_sla_rules_and_calendar_an_administrator_just
     for doc in ["sla-rules", "calendar"] {
         assert_eq!(version(&after, doc)["source"], "administrator", "{doc}");
         assert_ne!(version(&after, doc)["fingerprint"], version(&before, doc)["fingerprint"], "{doc}");
+        // The save recorded when this version took effect (WITA, today).
+        let since = version(&after, doc)["effective_from"].as_str().unwrap_or_default().to_string();
+        assert!(since.starts_with("20") && since.ends_with("+08:00"), "{doc}: {since:?}");
+        assert!(version(&before, doc)["effective_from"].is_null(), "the seed has no effective date");
     }
     assert_eq!(version(&after, "directory"), version(&before, "directory"));
     assert_ne!(after["version"], before["version"]);
