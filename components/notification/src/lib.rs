@@ -224,7 +224,22 @@ fn mask(address: &str) -> String {
         .collect()
 }
 
-/// An entry as administrators see it: addresses masked.
+/// A private tracking link (`…/lacak/<ticket>?kode=<code>`) with its code hidden: the code
+/// opens the complainant's own view, which is for the complainant alone.
+fn without_private_code(value: &str) -> String {
+    match value.find("kode=") {
+        Some(at) => {
+            let start = at + "kode=".len();
+            let end = value[start..]
+                .find(|c: char| c == '&' || c.is_whitespace())
+                .map_or(value.len(), |n| start + n);
+            format!("{}***{}", &value[..start], &value[end..])
+        }
+        None => value.to_string(),
+    }
+}
+
+/// An entry as administrators see it: addresses masked, private codes hidden.
 fn view(e: &OutboxEntry) -> Value {
     let m = &e.message;
     let d = &e.delivery;
@@ -235,7 +250,7 @@ fn view(e: &OutboxEntry) -> Value {
         "language": m.language,
         "channel": contract::Channel::from(m.channel),
         "recipient": mask(&m.recipient),
-        "fields": m.fields,
+        "fields": m.fields.iter().map(|(k, v)| (k.as_str(), without_private_code(v))).collect::<Vec<_>>(),
         "queued_at": m.queued_at,
         "state": d.state.code(),
         "attempts": d.attempts,
