@@ -515,8 +515,8 @@ fn offered(principal: &Principal, case: &Complaint, action: Action, directory: &
         && next_status(case.status, action).is_ok()
         && !(action == Action::RequestInformation && case.case.awaiting_information_since.is_some())
         // The follow-up is reported done once per answer (casework refuses a second report).
-        && !(action == Action::Complete
-            && !matches!(&case.case.completion, Some(c) if c.completed_at.is_none()))
+        && (action != Action::Complete
+            || matches!(&case.case.completion, Some(c) if c.completed_at.is_none()))
 }
 
 fn unit_select(ctx: &Ctx, name: &str, id: &str, selected: Option<&str>, blank: &str) -> Html {
