@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             }
             Command::Forward { reason, .. } | Command::Reopen { reason } => within(reason, 1000),
             Command::RequestInformation { question } => within(question, 2000),
-            Command::Respond { answer } => within(answer, 5000),
+            Command::Respond { answer, .. } | Command::Complete { report: answer } => within(answer, 5000),
             _ => {}
         }
         let _ = a.command.action();
