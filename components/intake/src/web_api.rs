@@ -1,7 +1,7 @@
 //! The web and mobile JSON API: submit a complaint, track it.
 
 use ntbcare_domain::casework::service::RateError;
-use ntbcare_domain::casework::{CaseError, RatingRequest};
+use ntbcare_domain::casework::{self as casework, CaseError, RatingRequest};
 use ntbcare_domain::channels::InboundMessage;
 use ntbcare_domain::clock::Clock;
 use ntbcare_domain::clock::Timestamp;
@@ -13,7 +13,6 @@ use ntbcare_domain::keys;
 use ntbcare_domain::language::{Language, Text};
 use ntbcare_domain::pseudonym::{Kind, Pseudonym};
 use ntbcare_domain::ratelimit::{self, Verdict};
-use ntbcare_domain::replies;
 use ntbcare_domain::store::get_json;
 use ntbcare_domain::store::KeyValue;
 use ntbcare_domain::ticket::Ticket;
@@ -322,10 +321,9 @@ pub fn rate(req: &Request, raw_ticket: &str, lang: Language) -> ApiResult {
     let rating = RatingRequest::from_json(req.body()).map_err(case_error)?;
     let store = SpinStore::open_default()?;
     open_with_code(&store, req, &load(&store, &ticket)?, &secret)?;
-    match replies::rate(&store, &ticket, rating, SystemClock.now()) {
-        Ok(case) => Ok(json_response(200, &case.own_view(&data::directory(&store)?, lang))),
+    match casework::service::rate_case(&store, &ticket, rating, SystemClock.now()) {
+        Ok((case, _)) => Ok(json_response(200, &case.own_view(&data::directory(&store)?, lang))),
         Err(RateError::NotFound(t)) => Err(not_found(&t)),
-        Err(RateError::WrongSecret) => Err(wrong_secret()),
         Err(RateError::Case(e)) => Err(case_error(e)),
         Err(RateError::Store(e)) => Err(e.into()),
     }

@@ -21,16 +21,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::casework::service::{record, RateError};
+use crate::casework::service::{rate_case, RateError};
 use crate::casework::RatingRequest;
 use crate::channels::{ticket_reference, InboundMessage};
 use crate::clock::Timestamp;
 use crate::complaint::{Channel, Complaint, Resolution};
 use crate::intake::{message_id, Acknowledgement};
 use crate::keys;
-use crate::lifecycle::{Action, CaseStatus};
-use crate::queues::queue_of;
-use crate::store::{get_json, update_json, KeyValue, StoreError};
+use crate::lifecycle::CaseStatus;
+use crate::store::{get_json, KeyValue, StoreError};
 use crate::ticket::Ticket;
 
 /// How many of a sender's tickets are remembered (the newest).
@@ -196,45 +195,6 @@ pub fn parse_rating(text: &str) -> Option<RatingParts> {
     Some(parts)
 }
 
-/// The complainant's rating of the answer, once their identity is established (by the
-/// tracking code on the web, by the verified channel here): the web's rules
-/// ([`crate::casework::rate`]), the unit told of a reopening, tallies and queues moved.
-pub fn rate(
-    store: &impl KeyValue,
-    ticket: &Ticket,
-    rating: RatingRequest,
-    now: Timestamp,
-) -> Result<Complaint, RateError> {
-    let mut before_queue = None;
-    let mut before = None;
-    let mut applied = None;
-    let outcome = update_json(store, &keys::complaint(ticket), |case: &mut Complaint| {
-        before_queue = queue_of(case);
-        before = Some(case.clone());
-        applied = Some(crate::casework::rate(case, rating.clone(), now)?);
-        Ok::<(), RateError>(())
-    })?;
-    let case = match outcome {
-        None => return Err(RateError::NotFound(ticket.clone())),
-        Some(Err(e)) => return Err(e),
-        Some(Ok(case)) => case,
-    };
-    let applied = applied.expect("applied when the update succeeded");
-    let notices = match (&applied.event.action, &case.unit) {
-        (Action::Reopen, Some(unit)) => vec![crate::notices::Notice::new(
-            ticket,
-            &format!("event-{}", case.history.len()),
-            crate::notices::Audience::UnitOfficers { unit: unit.clone() },
-            "case-reopened",
-            vec![("ticket".into(), ticket.to_string())],
-            now,
-        )],
-        _ => vec![],
-    };
-    record(store, before.as_ref(), &case, &applied, before_queue, notices)?;
-    Ok(case)
-}
-
 /// What became of a reply.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Replied {
@@ -342,7 +302,7 @@ pub fn take(
                         }
                         Some(rating) => {
                             let reopened = rating.reopens();
-                            match rate(store, &ticket, rating, now) {
+                            match rate_case(store, &ticket, rating, now).map(|(case, _)| case) {
                                 Ok(_) => {}
                                 Err(RateError::Store(e)) => return Err(e),
                                 // Rated meanwhile (another channel, the web): say so as recorded.
@@ -364,7 +324,7 @@ pub fn take(
 mod tests {
     use super::*;
     use crate::casework::tests_support;
-    use crate::store::MemoryStore;
+    use crate::store::{update_json, MemoryStore};
 
     fn message(sender: &str, text: &str, channel: Channel) -> InboundMessage {
         InboundMessage {
