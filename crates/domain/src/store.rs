@@ -141,44 +141,10 @@ fn write_if_still_elected(
 mod creation_tests {
     use super::*;
 
-    /// A store that "dies" (every call fails) once a given key is about to be written, as a
-    /// process killed between its two writes: the first write is kept, the second never made.
-    struct DiesBeforeWriting<'a> {
-        inner: &'a MemoryStore,
-        key: &'a str,
-    }
-
-    impl KeyValue for DiesBeforeWriting<'_> {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(key)
-        }
-        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-            if key == self.key {
-                return Err(StoreError::Unavailable("killed".into()));
-            }
-            self.inner.set(key, value)
-        }
-        fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.inner.delete(key)
-        }
-        fn exists(&self, key: &str) -> Result<bool, StoreError> {
-            self.inner.exists(key)
-        }
-        fn keys(&self) -> Result<Vec<String>, StoreError> {
-            self.inner.keys()
-        }
-        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-            self.inner.increment(key, delta)
-        }
-        fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-            self.inner.set_many(entries)
-        }
-        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-            self.inner.get_many(keys)
-        }
-        fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
-            self.inner.compare_and_swap(key, expected, new)
-        }
+    /// A store that "dies" once the given key is about to be written, as a process killed
+    /// between its two writes: the first write is kept, the second never made.
+    fn dies_before_writing<'a>(inner: &'a MemoryStore, key: &'a str) -> Watched<'a> {
+        Watched { refuse_set: Box::new(move |k| k == key), ..Watched::new(inner) }
     }
 
     /// Patience of `looks` looks, counted.
@@ -192,7 +158,7 @@ mod creation_tests {
     #[test]
     fn a_creator_killed_between_its_election_and_its_write_is_replaced_after_one_wait() {
         let store = MemoryStore::new();
-        let dying = DiesBeforeWriting { inner: &store, key: "queue/x" };
+        let dying = dies_before_writing(&store, "queue/x");
         assert!(created_here(&dying, "queue/x", b"[]").is_err(), "killed before its write");
         assert!(!store.exists("queue/x").unwrap());
         let looks = std::cell::Cell::new(0);
@@ -251,7 +217,7 @@ mod creation_tests {
     #[test]
     fn a_store_that_never_takes_the_write_ends_in_an_error_not_a_hang() {
         let store = MemoryStore::new();
-        let dying = DiesBeforeWriting { inner: &store, key: "k" };
+        let dying = dies_before_writing(&store, "k");
         let mut none = |_: u32| false;
         assert!(created_here_waiting(&dying, "k", b"[]", &mut none).is_err());
     }
@@ -341,7 +307,7 @@ pub fn get_json<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(any(test, feature = "test-util"))]
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, Watched};
 
 #[cfg(any(test, feature = "test-util"))]
 mod memory {
@@ -403,6 +369,55 @@ mod memory {
             }
             data.insert(key.to_string(), new.to_vec());
             Ok(true)
+        }
+    }
+
+    /// A [`MemoryStore`] seen through two hooks, for tests that count what a function reads or
+    /// stop it part-way: `on_get` sees every key read, and a `set` of a key `refuse_set` names
+    /// fails as if the process had died before writing it. Everything else goes through.
+    pub struct Watched<'a> {
+        pub inner: &'a MemoryStore,
+        pub on_get: Box<dyn Fn(&str) + 'a>,
+        pub refuse_set: Box<dyn Fn(&str) -> bool + 'a>,
+    }
+
+    impl<'a> Watched<'a> {
+        pub fn new(inner: &'a MemoryStore) -> Self {
+            Watched { inner, on_get: Box::new(|_| {}), refuse_set: Box::new(|_| false) }
+        }
+    }
+
+    impl KeyValue for Watched<'_> {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            (self.on_get)(key);
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+            if (self.refuse_set)(key) {
+                return Err(StoreError::Unavailable("killed".into()));
+            }
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn exists(&self, key: &str) -> Result<bool, StoreError> {
+            self.inner.exists(key)
+        }
+        fn keys(&self) -> Result<Vec<String>, StoreError> {
+            self.inner.keys()
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+            self.inner.increment(key, delta)
+        }
+        fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+            self.inner.set_many(entries)
+        }
+        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.inner.get_many(keys)
+        }
+        fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
+            self.inner.compare_and_swap(key, expected, new)
         }
     }
 }

@@ -462,7 +462,7 @@ mod tests {
     use crate::delivery::outbox::QueuedMessage;
     use crate::delivery::providers::{SendgridConfig, SmsConfig, TwilioConfig, TwilioSender, WhatsappConfig};
     use crate::language::Language;
-    use crate::store::MemoryStore;
+    use crate::store::{MemoryStore, Watched};
 
     const T0: Timestamp = Timestamp(1_795_915_800_000);
 
@@ -737,50 +737,20 @@ mod tests {
         assert!(!w.identity.exists(&dkeys::receipt("wamid.1")).unwrap());
     }
 
-    /// The identity store, counting reads of outbox entries.
-    struct Counting<'a> {
-        inner: &'a MemoryStore,
-        outbox_reads: Cell<usize>,
-    }
-
-    impl KeyValue for Counting<'_> {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            if key.starts_with(keys::OUTBOX_PREFIX) {
-                self.outbox_reads.set(self.outbox_reads.get() + 1);
-            }
-            self.inner.get(key)
-        }
-        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-            self.inner.set(key, value)
-        }
-        fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.inner.delete(key)
-        }
-        fn exists(&self, key: &str) -> Result<bool, StoreError> {
-            self.inner.exists(key)
-        }
-        fn keys(&self) -> Result<Vec<String>, StoreError> {
-            self.inner.keys()
-        }
-        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-            self.inner.increment(key, delta)
-        }
-        fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-            self.inner.set_many(entries)
-        }
-        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-            self.inner.get_many(keys)
-        }
-        fn compare_and_swap(&self, key: &str, expected: &[u8], new: &[u8]) -> Result<bool, StoreError> {
-            self.inner.compare_and_swap(key, expected, new)
-        }
-    }
-
     impl World {
         fn sweep_counting(&self, transport: &impl Transport, claim: &str) -> (Counts, usize) {
             let now = || Timestamp(self.now.get());
             let random = || 0u64;
-            let identity = Counting { inner: &self.identity, outbox_reads: Cell::new(0) };
+            // The identity store, counting reads of outbox entries.
+            let outbox_reads = Cell::new(0usize);
+            let identity = Watched {
+                on_get: Box::new(|key: &str| {
+                    if key.starts_with(keys::OUTBOX_PREFIX) {
+                        outbox_reads.set(outbox_reads.get() + 1);
+                    }
+                }),
+                ..Watched::new(&self.identity)
+            };
             let counts = sweep(
                 &self.shared,
                 &identity,
@@ -789,7 +759,8 @@ mod tests {
                 &Env { now: &now, random: &random, claim },
             )
             .unwrap();
-            (counts, identity.outbox_reads.get())
+            drop(identity);
+            (counts, outbox_reads.get())
         }
     }
 
