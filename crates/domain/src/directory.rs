@@ -211,6 +211,23 @@ impl Directory {
 
     fn checked(self) -> Result<Directory, DirectoryError> {
         let dir = self;
+        // A second entry with a code already used would be shadowed by the first wherever the
+        // code is looked up: the administrator would see their edit offered and never applied.
+        let mut codes = std::collections::HashSet::new();
+        for category in &dir.categories {
+            if !codes.insert(category.code.as_str()) {
+                return Err(DirectoryError::Inconsistent(format!(
+                    "category `{}` appears twice",
+                    category.code
+                )));
+            }
+        }
+        let mut regions = std::collections::HashSet::new();
+        for region in &dir.regions {
+            if !regions.insert(&region.code) {
+                return Err(DirectoryError::Inconsistent(format!("region `{}` appears twice", region.code)));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for unit in &dir.units {
             if !seen.insert(&unit.id) {
@@ -283,6 +300,17 @@ mod tests {
     #[test]
     fn the_json_seed_is_the_toml_seed() {
         assert_eq!(Directory::from_json(SEED_JSON).unwrap(), Directory::from_toml(SEED_TOML).unwrap());
+    }
+
+    #[test]
+    fn a_category_or_region_given_twice_is_refused_not_shadowed() {
+        let twice = format!("{SEED_TOML}\n[[category]]\ncode = \"air-bersih\"\nname = \"Air minum\"\n");
+        let err = Directory::from_toml(&twice).unwrap_err().to_string();
+        assert!(err.contains("category `air-bersih` appears twice"), "{err}");
+        let twice =
+            format!("{SEED_TOML}\n[[region]]\ncode = \"52.71\"\nname = \"Mataram lagi\"\nkind = \"city\"\n");
+        let err = Directory::from_toml(&twice).unwrap_err().to_string();
+        assert!(err.contains("region `52.71` appears twice"), "{err}");
     }
 
     #[test]
