@@ -1257,3 +1257,113 @@ mod browser {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(search_walk());
     }
 }
+
+/// The `(value, label)` of each option of the `<select name="…">` on the page, blank ones left out.
+fn select_options(body: &str, name: &str) -> Vec<(String, String)> {
+    let start =
+        body.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("no select {name} in {body}"));
+    let end = start + body[start..].find("</select>").unwrap();
+    body[start..end]
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|o| {
+            let (value, rest) = o.split_once('"')?;
+            let label = rest.split_once('>')?.1.split('<').next()?;
+            (!value.is_empty()).then(|| (value.to_string(), label.to_string()))
+        })
+        .collect()
+}
+
+/// What an administrator adds to the seed directory: a category and a unit, each named with
+/// markup that must reach the pages as text.
+const ADDED_TO_DIRECTORY: &str = r#"
+[[category]]
+code = "sampah-pasar"
+name = "Sampah pasar <script>alert('kategori')</script>"
+
+[[unit]]
+id = "uptd-air-mataram"
+name = "UPTD Air <b onmouseover=alert(1)>Mataram</b>"
+kind = "utility"
+region = "52.71"
+"#;
+
+#[test]
+fn after_an_administrator_edits_the_directory_the_portal_offers_exactly_the_saved_one() {
+    let app = desk();
+    let seed = std::fs::read_to_string(repo_root().join("data/ntb-directory.toml")).unwrap();
+    // A category given twice would be shadowed by the first wherever it is looked up: refused.
+    let twice = format!("{seed}\n[[category]]\ncode = \"air-bersih\"\nname = \"Air minum\"\n");
+    let refused = ntbcare_tests::put_raw(
+        &app,
+        "/api/v1/admin/directory",
+        "application/toml",
+        twice.as_bytes(),
+        &[("authorization", &format!("Bearer {TEST_ADMIN_TOKEN}"))],
+    )
+    .unwrap();
+    assert!((400..500).contains(&refused.status), "{} {}", refused.status, refused.body);
+    assert!(refused.body.contains("appears twice"), "{}", refused.body);
+    let saved = format!("{seed}\n{ADDED_TO_DIRECTORY}");
+    let r = ntbcare_tests::put_raw(
+        &app,
+        "/api/v1/admin/directory",
+        "application/toml",
+        saved.as_bytes(),
+        &[("authorization", &format!("Bearer {TEST_ADMIN_TOKEN}"))],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let admin =
+        |path: &str| app.get_with(path, &[("authorization", &format!("Bearer {TEST_ADMIN_TOKEN}"))]).unwrap();
+    assert!(admin("/api/v1/admin/directory").body.contains("uptd-air-mataram"), "the directory was saved");
+
+    // The form offers the saved categories, the new one included, its name as text.
+    let citizen = Visitor::new(&app);
+    let form = citizen.get("/lapor");
+    let categories: Vec<String> =
+        select_options(&form.body, "category").into_iter().map(|(v, _)| v).collect();
+    let mut expected: Vec<String> =
+        seed.split("[[category]]").skip(1).map(|c| attribute_after(c, "code = \"").unwrap()).collect();
+    expected.push("sampah-pasar".into());
+    assert_eq!(categories, expected, "{}", form.body);
+    assert!(!form.body.contains("<script>alert('kategori')"), "{}", form.body);
+    assert!(form.body.contains("Sampah pasar &lt;script&gt;alert("), "{}", form.body);
+
+    // Intake accepts what the form offers: a complaint in the new category.
+    let mut fields = road();
+    fields[1] = ("category", "sampah-pasar");
+    let (ticket, secret, _) = file(&citizen, &fields, None);
+    let tracking = citizen.get(&format!("/lacak/{ticket}?kode={secret}"));
+    assert!(tracking.body.contains("Sampah pasar &lt;script&gt;"), "{}", tracking.body);
+    assert!(!tracking.body.contains("<script>alert('kategori')"), "{}", tracking.body);
+
+    // The desk offers the saved units for dispatch and the saved categories for verification.
+    let coordinator = Visitor::new(&app);
+    let triage = coordinator.sign_in("koordinator");
+    assert!(triage.body.contains("Sampah pasar &lt;script&gt;"), "{}", triage.body);
+    assert!(!triage.body.contains("<script>alert('kategori')"), "{}", triage.body);
+    let case = coordinator.get(&format!("/petugas/kasus/{ticket}"));
+    let offered: Vec<String> = select_options(&case.body, "category").into_iter().map(|(v, _)| v).collect();
+    assert_eq!(offered, expected, "{}", case.body);
+    assert_eq!(coordinator.act(&ticket, &[("action", "verify")]).status, 303);
+    let case = coordinator.get(&format!("/petugas/kasus/{ticket}"));
+    let units = select_options(&case.body, "unit");
+    let expected_units: Vec<String> =
+        seed.split("[[unit]]").skip(1).map(|u| attribute_after(u, "id = \"").unwrap()).collect();
+    assert_eq!(
+        units.iter().map(|(v, _)| v.clone()).collect::<Vec<_>>(),
+        [expected_units, vec!["uptd-air-mataram".into()]].concat(),
+        "{}",
+        case.body
+    );
+    assert!(
+        units.iter().any(|(_, l)| l == "UPTD Air &lt;b onmouseover=alert(1)&gt;Mataram&lt;/b&gt;"),
+        "{units:?}"
+    );
+    let r = coordinator.act(&ticket, &[("action", "dispatch"), ("unit", "uptd-air-mataram")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let case = coordinator.follow(&r);
+    assert!(case.body.contains("UPTD Air &lt;b onmouseover"), "{}", case.body);
+    assert!(!case.body.contains("<b onmouseover"), "{}", case.body);
+}
